@@ -1,0 +1,183 @@
+"""The detection pipeline: parse, try each format in turn, validate and classify.
+
+Format modules only read; everything that makes results trustworthy is done here,
+once, for all of them: address validation, status inference, reason and
+severity, the message's kind.  Nothing here raises: a message that breaks a
+format is simply not recognised by that format.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from . import registry
+from .address import clean_address
+from .mail import MAX_RECIPIENTS, Finding, Found, Mail
+from .message import parse
+from .reasons import NON_FAILURE_REASONS, classify, severity_of
+from .report import Kind, Recipient, Report, Severity
+from .status import find_reply_code, find_status, normalise_status, status_class
+
+MAX_DIAGNOSTIC = 1000
+_SPACE_RE = re.compile(r'\s+')
+_DIAGNOSTIC_TYPE_RE = re.compile(r'\A\s*(?:smtp|x-postfix|x-unix|x-local|x-notes|x-exim|mta|'
+                                 r'x-qmail|x-sendmail|x-ses|http|x-[\w-]+)\s*;\s*', re.IGNORECASE)
+
+# When a failure has a class but no code, a code typical of its reason.
+_REASON_CODE = {
+    'userunknown': '1.1', 'hostunknown': '1.2', 'hasmoved': '1.6', 'mailboxfull': '2.2',
+    'exceedlimit': '2.3', 'systemfull': '3.1', 'mesgtoobig': '3.4', 'notaccept': '3.2',
+    'suspend': '2.1', 'filtered': '2.0', 'expired': '4.7', 'networkerror': '4.0',
+    'norelaying': '7.1', 'authfailure': '7.26', 'requireptr': '7.25', 'rejected': '1.8',
+    'contenterror': '6.0', 'securityerror': '7.0', 'policyviolation': '7.0',
+    'spamdetected': '7.1', 'virusdetected': '7.0', 'blocked': '7.1', 'badreputation': '7.1',
+    'toomanyconn': '3.2', 'speeding': '7.1', 'syntaxerror': '5.2', 'systemerror': '3.0',
+    'mailererror': '0.0', 'notcompliantrfc': '6.0',
+}
+
+
+def detect(message: Message | bytes | str) -> Report:
+    """Recognise a bounce, delay notice, complaint or auto-reply in *message*.
+
+    *message* is an :class:`email.message.Message` (as Mailman hands it) or the
+    raw message as bytes or text.  Never raises; returns a :class:`Report` whose
+    ``kind`` is :attr:`Kind.none` when nothing was recognised.
+    """
+    try:
+        mail = Mail(parse(message))
+    except Exception:  # noqa: BLE001 - the engine must never raise on input
+        return Report()
+    for name, parser in registry.FORMATS:
+        try:
+            finding = parser(mail)
+        except Exception:  # noqa: BLE001 - a broken message is "not this format"
+            continue
+        if finding is None:
+            continue
+        report = build_report(finding, name)
+        if report.recipients or report.kind is not Kind.none:
+            return report
+    return Report()
+
+
+def build_report(finding: Finding, detector: str) -> Report:
+    """Validate and complete a format's raw finding into a :class:`Report`."""
+    recipients: list[Recipient] = []
+    seen: set[str] = set()
+    for found in finding.recipients[:MAX_RECIPIENTS]:
+        recipient = complete(found, detector)
+        if recipient is None or recipient.address in seen:
+            continue
+        seen.add(recipient.address)
+        recipients.append(recipient)
+    kind = finding.kind or kind_of(recipients)
+    if finding.kind in (Kind.complaint, Kind.autoreply) or recipients:
+        return Report(kind=kind, recipients=recipients, detector=detector,
+                      feedback_type=finding.feedback_type)
+    return Report()
+
+
+def kind_of(recipients: list[Recipient]) -> Kind:
+    """bounce if anyone failed for good, delay if only temporarily, else none."""
+    kind = Kind.none
+    for recipient in recipients:
+        if recipient.reason in NON_FAILURE_REASONS:
+            continue
+        if recipient.action == 'failed':
+            return Kind.bounce
+        if recipient.action in ('delayed', 'expired') or status_class(recipient.status) == '4':
+            kind = Kind.delay
+    return kind
+
+
+def normalise_text(text: str | None) -> str | None:
+    """Collapse whitespace and bound the length of a diagnostic."""
+    if not text:
+        return None
+    text = _SPACE_RE.sub(' ', text).strip()
+    return text[:MAX_DIAGNOSTIC] or None
+
+
+def complete(found: Found, detector: str) -> Recipient | None:
+    """Turn one raw record into a validated, classified :class:`Recipient`."""
+    address = clean_address(found.address)
+    original = clean_address(found.original)
+    if address is None:
+        address, original = original, None
+    if address is None:
+        return None
+    if original == address:
+        original = None
+    diagnostic = normalise_text(found.diagnostic)
+    bare_diagnostic = _DIAGNOSTIC_TYPE_RE.sub('', diagnostic) if diagnostic else None
+    status = normalise_status(found.status)
+    if status in (None, '4.0.0', '5.0.0'):
+        better = find_status(bare_diagnostic)
+        if better and (status is None or better[0] == status[0]):
+            status = better
+    reply_code = found.reply_code or find_reply_code(bare_diagnostic)
+    action = (found.action or '').strip().lower().split(' ', 1)[0] or None
+    reason = found.reason or None
+    if status is None:
+        klass = _class_without_status(found, reply_code, action)
+        if reason is None:
+            reason = classify(None, diagnostic, action) if klass != '2' else 'delivered'
+        status = _code_for(klass, reason)
+    if reason is None:
+        reason = 'delivered' if status and status[0] == '2' else classify(status, diagnostic, action)
+    if action is None:
+        action = _action_for(status, reason)
+    permanent = status is not None and status[0] == '5'
+    return Recipient(
+        address=address,
+        original=original,
+        action=action,
+        severity=severity_of(reason, permanent),
+        reason=reason,
+        status=status,
+        reply_code=reply_code,
+        diagnostic=diagnostic,
+        remote_mta=_remote(found.remote_mta),
+        detector=detector,
+        feedback_type=found.feedback_type,
+    )
+
+
+def _class_without_status(found: Found, reply_code: str | None, action: str | None) -> str | None:
+    if reply_code:
+        return reply_code[0]
+    if found.permanent is not None:
+        return '5' if found.permanent else '4'
+    if action in ('failed',):
+        return '5'
+    if action in ('delayed',):
+        return '4'
+    if action in ('delivered', 'relayed', 'expanded'):
+        return '2'
+    return None
+
+
+def _code_for(klass: str | None, reason: str | None) -> str | None:
+    if klass is None or reason in (None, 'feedback', 'vacation'):
+        return None
+    if klass == '2':
+        return '2.0.0'
+    return f'{klass}.{_REASON_CODE.get(reason or "", "0.0")}'
+
+
+def _action_for(status: str | None, reason: str) -> str | None:
+    if reason in ('feedback', 'vacation'):
+        return None
+    klass = status_class(status)
+    return {'5': 'failed', '4': 'delayed', '2': 'delivered'}.get(klass or '')
+
+
+def _remote(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = _DIAGNOSTIC_TYPE_RE.sub('', value.strip()).strip().strip('[]<>').rstrip('.')
+    return value[:255] or None
+
+
+__all__ = ['detect', 'Report', 'Recipient', 'Kind', 'Severity']

@@ -1,0 +1,133 @@
+"""Helpers shared by the plain-text bounce formats.
+
+Most non-standard bounces have the same shape: a banner sentence, then for each
+failed recipient a line holding its address followed by lines explaining the
+failure, then a separator and a copy of the original message.  :func:`read_blocks`
+reads that shape given three patterns; each format module supplies its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..address import ADDRESS_IN_TEXT_RE, clean_address
+from ..mail import Found, Mail
+
+MAX_DIAGNOSTIC_LINES = 8
+
+# Separators before the returned original message, across MTAs and languages.
+ORIGINAL_MESSAGE_RE = re.compile(
+    r'^(?:[-=_ ]*(?:(?:this is a copy of|below this line is a copy of|here is a copy of|a copy of)'
+    r'|original message|undelivered message|the original message|returned message|'
+    r'message headers? follows?|headers of the (?:original|returned)|unsent message|'
+    r'rejected message|begin original|original mail|included is a copy|'
+    r'Content-Type: message/rfc822|Return-Path: ).*$)',
+    re.IGNORECASE | re.MULTILINE,
+)
+ANGLE_ADDRESS_RE = re.compile(r'<([^<>\s]{3,254}@[^<>\s]{3,254})>')
+
+
+def cut(text: str, end: re.Pattern[str] | None) -> str:
+    """*text* up to the first match of *end* (the original message separator)."""
+    if end is None:
+        return text
+    match = end.search(text)
+    return text[:match.start()] if match else text
+
+
+def after(text: str, start: re.Pattern[str]) -> str | None:
+    """*text* after the first match of *start*, or None when it does not match."""
+    match = start.search(text)
+    return text[match.end():] if match else None
+
+
+def read_blocks(
+    text: str,
+    address_line: re.Pattern[str],
+    *,
+    stop_at_blank: bool = False,
+    max_lines: int = MAX_DIAGNOSTIC_LINES,
+) -> list[Found]:
+    """One :class:`Found` per line matching *address_line* (named groups
+    ``address`` and optionally ``rest``), with the lines that follow it, up to
+    the next address line (or a blank line), as its diagnostic."""
+    found: list[Found] = []
+    lines: list[str] = []
+    current: Found | None = None
+    for line in text.split('\n'):
+        match = address_line.match(line)
+        if match and clean_address(match.group('address')):
+            _close(current, lines)
+            current = Found(address=match.group('address'))
+            rest = match.groupdict().get('rest')
+            lines = [rest.strip()] if rest and rest.strip() else []
+            found.append(current)
+            continue
+        if current is None:
+            continue
+        if not line.strip():
+            if stop_at_blank and lines:
+                _close(current, lines)
+                current, lines = None, []
+            continue
+        if len(lines) < max_lines:
+            lines.append(line.strip())
+    _close(current, lines)
+    return found
+
+
+def _close(current: Found | None, lines: list[str]) -> None:
+    if current is not None and lines and not current.diagnostic:
+        current.diagnostic = ' '.join(lines)
+
+
+def diagnostic_near(text: str, address: str | None, original: str | None = None,
+                    max_lines: int = 5) -> str | None:
+    """The explanation next to *address* in *text*: the rest of the line it is on
+    plus the following lines up to a blank line or another address."""
+    if not text:
+        return None
+    lowered = text.lower()
+    for candidate in (address, original):
+        if not candidate:
+            continue
+        index = lowered.find(candidate.strip('<>').lower())
+        if index < 0:
+            continue
+        line_start = lowered.rfind('\n', 0, index) + 1
+        lines = text[line_start:].split('\n', max_lines + 1)[:max_lines + 1]
+        picked = [lines[0]]
+        for line in lines[1:]:
+            if not line.strip() or ANGLE_ADDRESS_RE.search(line):
+                break
+            picked.append(line)
+        result = ' '.join(line.strip() for line in picked)
+        if len(result) > len(candidate) + 6:
+            return result
+    return None
+
+
+def addresses_in(text: str) -> list[str]:
+    """Valid mailboxes in *text*, distinct, in order."""
+    seen: list[str] = []
+    for match in ADDRESS_IN_TEXT_RE.finditer(text):
+        address = clean_address(match.group(0))
+        if address and address not in seen:
+            seen.append(address)
+    return seen
+
+
+def original_to(mail: Mail) -> str | None:
+    """The single To: address of the returned original message, if there is one."""
+    values = mail.original_recipients()
+    if len(values) != 1:
+        return None
+    addresses = addresses_in(values[0])
+    return addresses[0] if len(addresses) == 1 else None
+
+
+def from_daemon(mail: Mail) -> bool:
+    """True when the message comes from a mailer daemon / postmaster."""
+    sender = mail.sender
+    return any(word in sender for word in ('mailer-daemon', 'postmaster', 'mail delivery',
+                                           'mail-daemon', 'mailer daemon', 'maildaemon'))

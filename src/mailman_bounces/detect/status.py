@@ -1,0 +1,57 @@
+"""Enhanced status codes (RFC 3463 ``x.y.z``) and SMTP reply codes in bounce text."""
+
+from __future__ import annotations
+
+import re
+
+# A status code standing alone, e.g. "5.1.1" in "550 5.1.1 <x@y>: user unknown" or
+# "#5.1.1".  Not part of a version number, IP address or date.
+_STATUS_RE = re.compile(r'(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)')
+_STATUS_FIELD_RE = re.compile(r'\A\s*([245])\.(\d{1,3})\.(\d{1,3})')
+# An SMTP reply code: three digits starting the text or after "said:", "]:" etc.
+_REPLY_RE = re.compile(r'(?<![\d.:/#-])([245][0-5]\d)(?:[ -]|\Z)(?![\d.]*\d{2,}:)')
+_REPLY_FIELD_RE = re.compile(r'\A\s*([245]\d\d)\b')
+
+
+def normalise_status(value: str | None) -> str | None:
+    """Return the ``x.y.z`` status in *value* (a Status: field), or ``None``."""
+    if not value:
+        return None
+    match = _STATUS_FIELD_RE.match(value)
+    if not match:
+        return None
+    return '.'.join(match.groups())
+
+
+def find_status(text: str | None) -> str | None:
+    """Return the first plausible ``x.y.z`` status code in free *text*."""
+    if not text:
+        return None
+    for match in _STATUS_RE.finditer(text):
+        klass, subject, detail = match.groups()
+        if int(subject) <= 7:
+            return f'{klass}.{int(subject)}.{int(detail)}'
+    return None
+
+
+def find_reply_code(text: str | None) -> str | None:
+    """Return the first plausible SMTP reply code (``550``) in free *text*."""
+    if not text:
+        return None
+    match = _REPLY_RE.search(text[:2000])
+    return match.group(1) if match else None
+
+
+def reply_code_of_field(value: str | None) -> str | None:
+    """Reply code at the start of a Diagnostic-Code text (after ``smtp;``)."""
+    if not value:
+        return None
+    match = _REPLY_FIELD_RE.match(value)
+    return match.group(1) if match else None
+
+
+def status_class(status: str | None) -> str | None:
+    """'2', '4' or '5' for a status or reply code."""
+    if status and status[0] in '245':
+        return status[0]
+    return None
