@@ -79,7 +79,7 @@ def severity_of(reason: str, permanent: bool) -> Severity:
 DECISIVE_STATUS = {
     '1.1': 'userunknown', '1.2': 'hostunknown', '1.3': 'userunknown', '1.6': 'hasmoved',
     '1.8': 'rejected', '1.7': 'rejected', '1.10': 'notaccept', '2.2': 'mailboxfull',
-    '2.3': 'exceedlimit', '3.1': 'systemfull', '3.4': 'mesgtoobig', '3.5': 'systemerror',
+    '2.3': 'exceedlimit', '3.1': 'systemfull', '3.2': 'notaccept', '3.4': 'mesgtoobig', '3.5': 'systemerror',
     '4.7': 'expired', '5.3': 'toomanyconn', '6.0': 'contenterror', '6.1': 'contenterror',
     '7.13': 'suspend', '7.17': 'hasmoved', '7.18': 'suspend', '7.25': 'requireptr',
     '7.26': 'authfailure', '7.27': 'notaccept', '7.20': 'authfailure', '7.21': 'authfailure',
@@ -92,7 +92,7 @@ DECISIVE_STATUS = {
 HINT_STATUS = {
     '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown', '1.9': 'userunknown',
     '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
-    '3.2': 'notaccept', '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
+    '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
     '4.6': 'networkerror', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
     '5.4': 'syntaxerror', '5.5': 'syntaxerror', '6.2': 'contenterror', '6.3': 'contenterror',

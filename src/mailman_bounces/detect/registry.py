@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .formats import arf, rfc3464, rfc3834
+from .formats import arf, dragonfly, exim, gmail, qmail, rfc3464, rfc3834
 from .mail import Finding, Mail
 
 Parser = Callable[[Mail], Finding | None]
@@ -18,6 +18,10 @@ Parser = Callable[[Mail], Finding | None]
 _MODULES = (
     arf,
     rfc3464,
+    exim,
+    qmail,
+    dragonfly,
+    gmail,
     rfc3834,
 )
 

@@ -1,0 +1,55 @@
+"""Gmail's (pre-2014 plain-text) bounces and Google Groups rejections.
+
+Gmail: "Delivery to the following recipient(s) failed permanently:" (or "has been
+delayed:") with the addresses indented below, then "Technical details of
+permanent|temporary failure:" and the remote server's answer.  Google Groups
+(localised in many languages) names the group in X-Failed-Recipients and means
+"you may not post to this group".
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..address import clean_address
+from ..mail import Finding, Found, Mail
+from .common import addresses_in, cut
+
+NAME = 'gmail'
+
+_LIST_RE = re.compile(r'Delivery to the following recipients? (failed permanently|has been delayed|'
+                      r'failed temporarily)[^\n]*:', re.IGNORECASE)
+_DETAILS_RE = re.compile(r'Technical details of (?:permanent|temporary) failure:', re.IGNORECASE)
+_END_RE = re.compile(r'^-{3,} ?Original message ?-{3,}', re.IGNORECASE | re.MULTILINE)
+_GROUPS_RE = re.compile(r'groups\.google\.com/support|^Google Groups\.?\s*$', re.MULTILINE)
+
+
+def parse(mail: Mail) -> Finding | None:
+    if 'google' not in mail.header('from').lower() and 'google' not in mail.header('message-id').lower():
+        return None
+    text = cut(mail.text, _END_RE)
+    listing = _LIST_RE.search(text)
+    if listing:
+        return _gmail(text, listing)
+    if _GROUPS_RE.search(text):
+        return _google_groups(mail, text)
+    return None
+
+
+def _gmail(text: str, listing: re.Match[str]) -> Finding | None:
+    permanent = listing.group(1).lower() == 'failed permanently'
+    details = _DETAILS_RE.search(text, listing.end())
+    stop = details.start() if details else len(text)
+    addresses = [a for a in (clean_address(line) for line in text[listing.end():stop].split('\n')) if a]
+    diagnostic = text[details.end():].strip() if details else None
+    found = [Found(address=address, diagnostic=diagnostic, permanent=permanent,
+                   action='failed' if permanent else 'delayed') for address in addresses]
+    return Finding(found) if found else None
+
+
+def _google_groups(mail: Mail, text: str) -> Finding | None:
+    groups = addresses_in(mail.header('x-failed-recipients'))
+    diagnostic = ' '.join(line.strip() for line in text.strip().split('\n')[:3])
+    found = [Found(address=group, diagnostic=diagnostic, permanent=True, reason='rejected')
+             for group in groups]
+    return Finding(found) if found else None
