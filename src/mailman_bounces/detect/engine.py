@@ -20,6 +20,7 @@ from .report import Kind, Recipient, Report, Severity
 from .status import find_reply_code, find_status, normalise_status, status_class
 
 MAX_DIAGNOSTIC = 1000
+MAX_FORWARD_DEPTH = 2
 _SPACE_RE = re.compile(r'\s+')
 _DIAGNOSTIC_TYPE_RE = re.compile(r'\A\s*(?:smtp|x-postfix|x-unix|x-local|x-notes|x-exim|mta|'
                                  r'x-qmail|x-sendmail|x-ses|http|x-[\w-]+)\s*;\s*', re.IGNORECASE)
@@ -48,6 +49,10 @@ def detect(message: Message | bytes | str) -> Report:
         mail = Mail(parse(message))
     except Exception:  # noqa: BLE001 - the engine must never raise on input
         return Report()
+    return _detect(mail, depth=0)
+
+
+def _detect(mail: Mail, depth: int) -> Report:
     for name, parser in registry.FORMATS:
         try:
             finding = parser(mail)
@@ -58,7 +63,20 @@ def detect(message: Message | bytes | str) -> Report:
         report = build_report(finding, name)
         if report.recipients or report.kind is not Kind.none:
             return report
-    return Report()
+    return _forwarded_bounce(mail, depth)
+
+
+def _forwarded_bounce(mail: Mail, depth: int) -> Report:
+    """A bounce forwarded as an attachment (gateways, filters, helpdesks do this)."""
+    if depth >= MAX_FORWARD_DEPTH:
+        return Report()
+    try:
+        inner = mail.original
+        if inner is None or not (inner.content_type == 'multipart/report' or inner.has('x-failed-recipients')):
+            return Report()
+        return _detect(Mail(inner), depth + 1)
+    except Exception:  # noqa: BLE001
+        return Report()
 
 
 def build_report(finding: Finding, detector: str) -> Report:

@@ -97,6 +97,10 @@ def parse_fields(block: str, limit: int = MAX_HEADER_LINES) -> list[tuple[str, s
         match = _HEADER_LINE_RE.match(line)
         if match:
             fields.append((match.group(1).lower(), match.group(2).strip()))
+        elif fields:
+            # A continuation line missing its leading white space (broken mailers).
+            name, value = fields[-1]
+            fields[-1] = (name, f'{value} {line.strip()}')
     return fields
 
 
@@ -219,6 +223,10 @@ class Part:
             return []
         body = '\n' + self.body
         chunks = body.split('\n--' + boundary)
+        if len(chunks) == 1:
+            # Declared multipart but the boundary never appears (stripped by a
+            # gateway): read the whole body as text rather than lose it.
+            return [Part([('content-type', 'text/plain')], self.body, self.depth + 1)]
         parts: list[Part] = []
         for chunk in chunks[1:MAX_PARTS + 1]:
             if chunk.startswith('--'):

@@ -10,19 +10,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .formats import arf, dragonfly, exim, gmail, qmail, rfc3464, rfc3834
+from .formats import (
+    amazonses,
+    arf,
+    au,
+    domino,
+    dragonfly,
+    exchange2003,
+    exim,
+    fml,
+    generic,
+    gmail,
+    james,
+    qmail,
+    rfc3464,
+    rfc3834,
+    sendmail,
+    yahoo,
+)
 from .mail import Finding, Mail
 
 Parser = Callable[[Mail], Finding | None]
 
 _MODULES = (
     arf,
+    amazonses,
     rfc3464,
     exim,
     qmail,
+    yahoo,
     dragonfly,
     gmail,
+    sendmail,
+    exchange2003,
+    domino,
+    au,
+    fml,
+    james,
     rfc3834,
+    generic,
 )
 
 #: (detector name, parse function), in the order they are tried.

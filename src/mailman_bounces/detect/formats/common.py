@@ -17,11 +17,13 @@ MAX_DIAGNOSTIC_LINES = 8
 
 # Separators before the returned original message, across MTAs and languages.
 ORIGINAL_MESSAGE_RE = re.compile(
-    r'^(?:[-=_ ]*(?:(?:this is a copy of|below this line is a copy of|here is a copy of|a copy of)'
-    r'|original message|undelivered message|the original message|returned message|'
-    r'message headers? follows?|headers of the (?:original|returned)|unsent message|'
-    r'rejected message|begin original|original mail|included is a copy|'
-    r'Content-Type: message/rfc822|Return-Path: ).*$)',
+    r'^(?:[-=_* ]*(?:this is a copy of|below this line is a copy|here is a copy of|'
+    r'a copy of the (?:original )?message|included is a copy|enclosed is a copy)|'
+    r'[-=_* ]*(?:original|returned|unsent|undelivered|rejected|bounced) (?:message|mail|e-?mail)'
+    r'(?: headers?)? (?:follows|below|as follows|is attached|attached)|'
+    r'[-=_*]{2,} ?(?:original|returned|unsent|undelivered) (?:message|mail)|'
+    r'[-=_* ]*original message:?[-=_* ]*$|'
+    r'Content-Type: message/rfc822|Return-Path: |Received: from )',
     re.IGNORECASE | re.MULTILINE,
 )
 ANGLE_ADDRESS_RE = re.compile(r'<([^<>\s]{3,254}@[^<>\s]{3,254})>')

@@ -1,0 +1,142 @@
+"""Last resort for bounces in no known format: careful heuristics.
+
+Only for messages that look like bounces (from a mailer daemon or postmaster, or
+with a bounce subject) and that no specific format recognised.  Recipients come,
+in order of trust, from:
+
+1. the ``X-Failed-Recipients`` header (Exim, Gmail and others set it);
+2. lines of the human-readable text, before the returned message, that hold one
+   address and a failure cue (an SMTP code, a status code, a known phrase);
+3. the single To: address of the returned message, when the text states a failure.
+
+Addresses of the bounce's own recipient (the original sender) and of the
+returned message's sender are never taken: they are not the ones that failed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..address import ADDRESS_IN_TEXT_RE, clean_address
+from ..mail import Finding, Found, Mail
+from ..reasons import reason_from_text
+from .common import ORIGINAL_MESSAGE_RE, addresses_in, cut, diagnostic_near, from_daemon
+
+NAME = 'generic'
+
+_BOUNCE_SUBJECT_RE = re.compile(
+    r'undeliver|undelivered|returned mail|delivery (?:status|fail|notification|problem|report)|'
+    r'failure notice|failed delivery|mail delivery|could not be delivered|non[- ]?delivery|'
+    r'delivery error|mail error|rejected|bounce|permanent error|unzustellbar|'
+    r'non remis|nicht zustellbar|error sending|not delivered|returned to sender|'
+    r'message status|warning: could not send',
+    re.IGNORECASE,
+)
+_CUE_RE = re.compile(
+    r'(?<![\d.])[45]\d\d(?![\d.])|[45]\.\d{1,3}\.\d{1,3}|fail|unable|could not|couldn.t|undeliver|'
+    r'reject|refused|denied|error|unknown|invalid|not (?:found|exist|deliver|reach)|'
+    r'does not|doesn.t|no such|full|quota|exceed|blocked|expired|timed? ?out|disabled|suspend|'
+    r'unavailable|illegal',
+    re.IGNORECASE,
+)
+_SENDER_CONTEXT_RE = re.compile(r'(?:mail from|from:|sender|reply-to|return-path|envelope-from|'
+                                r'sent by|smtp\.mail=|header\.from|\bfrom\s*<)\s*:?\s*<?$', re.IGNORECASE)
+MAX_LINES = 200
+
+
+def parse(mail: Mail) -> Finding | None:
+    if not _looks_like_bounce(mail):
+        return None
+    excluded = _excluded_addresses(mail)
+    text = cut(mail.text, ORIGINAL_MESSAGE_RE)
+    found = _from_failed_recipients_header(mail, text, excluded)
+    if not found:
+        found = _from_text_lines(text, excluded)
+    if not found:
+        found = _from_original_to(mail, text, excluded)
+    return Finding(found) if found else None
+
+
+def _looks_like_bounce(mail: Mail) -> bool:
+    if from_daemon(mail) or _BOUNCE_SUBJECT_RE.search(mail.subject):
+        return True
+    return mail.header('return-path').strip() == '<>' and bool(mail.header('x-failed-recipients'))
+
+
+def _excluded_addresses(mail: Mail) -> set[str]:
+    excluded = set(addresses_in(mail.header('to')))
+    excluded.update(addresses_in(mail.header('from')))
+    original = mail.original
+    if original is not None:
+        for name in ('from', 'return-path', 'sender', 'reply-to'):
+            excluded.update(addresses_in(original.get(name) or ''))
+    return excluded
+
+
+def _from_failed_recipients_header(mail: Mail, text: str, excluded: set[str]) -> list[Found]:
+    found: list[Found] = []
+    for address in addresses_in(mail.header('x-failed-recipients')):
+        diagnostic = diagnostic_near(text, address) or _failure_lines(text)
+        found.append(Found(address=address, diagnostic=diagnostic))
+    return found
+
+
+def _from_text_lines(text: str, excluded: set[str]) -> list[Found]:
+    found: list[Found] = []
+    lines = text.split('\n')[:MAX_LINES]
+    for number, line in enumerate(lines):
+        if '@' not in line:
+            continue
+        candidates = _recipient_candidates(line, excluded)
+        if len(candidates) != 1:
+            continue
+        address = candidates[0]
+        context = _block_from(lines, number)
+        if not _CUE_RE.search(context.replace(address, ' ')):
+            continue
+        if any(item.address == address for item in found):
+            continue
+        found.append(Found(address=address, diagnostic=context))
+    return found
+
+
+def _recipient_candidates(line: str, excluded: set[str]) -> list[str]:
+    result: list[str] = []
+    for match in ADDRESS_IN_TEXT_RE.finditer(line):
+        address = clean_address(match.group(0))
+        if not address or address in excluded or address in result:
+            continue
+        if _SENDER_CONTEXT_RE.search(line[:match.start()].rstrip('<"\' ')):
+            excluded.add(address)
+            continue
+        result.append(address)
+    return result
+
+
+def _block_from(lines: list[str], number: int, limit: int = 4) -> str:
+    picked = [lines[number].strip()]
+    for line in lines[number + 1:number + 1 + limit]:
+        if not line.strip() or (ADDRESS_IN_TEXT_RE.search(line) and picked):
+            break
+        picked.append(line.strip())
+    return ' '.join(picked)
+
+
+def _failure_lines(text: str) -> str | None:
+    for line in text.split('\n')[:MAX_LINES]:
+        if _CUE_RE.search(line) and reason_from_text(line):
+            return line.strip()
+    return None
+
+
+def _from_original_to(mail: Mail, text: str, excluded: set[str]) -> list[Found]:
+    original = mail.original
+    if original is None:
+        return []
+    recipients = [a for value in original.get_all('to') for a in addresses_in(value)]
+    if len(recipients) != 1 or recipients[0] in excluded:
+        return []
+    failure = _failure_lines(text)
+    if failure is None:
+        return []
+    return [Found(address=recipients[0], diagnostic=failure)]
