@@ -132,4 +132,5 @@ def from_daemon(mail: Mail) -> bool:
     """True when the message comes from a mailer daemon / postmaster."""
     sender = mail.sender
     return any(word in sender for word in ('mailer-daemon', 'postmaster', 'mail delivery',
-                                           'mail-daemon', 'mailer daemon', 'maildaemon'))
+                                           'mail-daemon', 'mailer daemon', 'maildaemon',
+                                           'post_master', 'ndr administrator'))

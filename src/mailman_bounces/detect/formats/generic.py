@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 
 from ..address import ADDRESS_IN_TEXT_RE, clean_address
-from ..mail import Finding, Found, Mail
+from ..mail import Finding, Found, Mail, original_from_text
+from ..message import Part
 from ..reasons import reason_from_text
 from .common import ORIGINAL_MESSAGE_RE, addresses_in, cut, diagnostic_near, from_daemon
 
@@ -92,12 +93,23 @@ def _from_text_lines(text: str, excluded: set[str]) -> list[Found]:
             continue
         address = candidates[0]
         context = _block_from(lines, number)
-        if not _CUE_RE.search(context.replace(address, ' ')):
+        if not _CUE_RE.search(context.replace(address, ' ')) and not _under_failure_heading(lines, number):
             continue
         if any(item.address == address for item in found):
             continue
         found.append(Found(address=address, diagnostic=context))
     return found
+
+
+def _under_failure_heading(lines: list[str], number: int) -> bool:
+    """True when the address is listed under a heading such as "Delivery to the
+    following recipients failed permanently:" (a failure cue ending with a colon)."""
+    for line in reversed(lines[max(0, number - 3):number]):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        return stripped.endswith(':') and bool(_CUE_RE.search(stripped))
+    return False
 
 
 def _recipient_candidates(line: str, excluded: set[str]) -> list[str]:
@@ -122,21 +134,33 @@ def _block_from(lines: list[str], number: int, limit: int = 4) -> str:
     return ' '.join(picked)
 
 
-def _failure_lines(text: str) -> str | None:
+def _failure_lines(text: str, strict: bool = True) -> str | None:
+    """The first line stating a failure (with a known reason when *strict*)."""
+    fallback = None
     for line in text.split('\n')[:MAX_LINES]:
-        if _CUE_RE.search(line) and reason_from_text(line):
-            return line.strip()
-    return None
+        if _CUE_RE.search(line):
+            if reason_from_text(line):
+                return line.strip()
+            fallback = fallback or line.strip()
+    return None if strict else fallback
 
 
 def _from_original_to(mail: Mail, text: str, excluded: set[str]) -> list[Found]:
-    original = mail.original
+    original = mail.original or original_from_text(mail.text, ORIGINAL_MESSAGE_RE)
     if original is None:
         return []
+    if _is_bounce(original):
+        return []  # a forwarded bounce: its To: is the original sender, not a recipient
     recipients = [a for value in original.get_all('to') for a in addresses_in(value)]
     if len(recipients) != 1 or recipients[0] in excluded:
         return []
-    failure = _failure_lines(text)
+    failure = _failure_lines(text, strict=False)
     if failure is None:
         return []
     return [Found(address=recipients[0], diagnostic=failure)]
+
+
+def _is_bounce(part: Part) -> bool:
+    sender = (part.get('from') or '').lower()
+    return (part.content_type == 'multipart/report' or 'mailer-daemon' in sender
+            or 'postmaster' in sender or (part.get('return-path') or '').strip() == '<>')
