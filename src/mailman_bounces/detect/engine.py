@@ -17,12 +17,12 @@ from .mail import MAX_RECIPIENTS, Finding, Found, Mail
 from .message import parse
 from .reasons import NON_FAILURE_REASONS, classify, severity_of
 from .report import Kind, Recipient, Report, Severity
-from .status import find_reply_code, find_status, normalise_status, status_class
+from .status import find_command, find_reply_code, find_status, normalise_status, status_class
 
 MAX_DIAGNOSTIC = 1000
 MAX_FORWARD_DEPTH = 2
 _SPACE_RE = re.compile(r'\s+')
-_DIAGNOSTIC_TYPE_RE = re.compile(r'\A\s*(?:smtp|x-postfix|x-unix|x-local|x-notes|x-exim|mta|'
+_DIAGNOSTIC_TYPE_RE = re.compile(r'\A\s*(?:smtp|dns|x-postfix|x-unix|x-local|x-notes|x-exim|mta|'
                                  r'x-qmail|x-sendmail|x-ses|http|x-[\w-]+)\s*;\s*', re.IGNORECASE)
 
 # When a failure has a class but no code, a code typical of its reason.
@@ -137,13 +137,14 @@ def complete(found: Found, detector: str) -> Recipient | None:
     reply_code = found.reply_code or find_reply_code(bare_diagnostic)
     action = (found.action or '').strip().lower().split(' ', 1)[0] or None
     reason = found.reason or None
+    command = found.command or find_command(diagnostic)
     if status is None:
         klass = _class_without_status(found, reply_code, action)
         if reason is None:
-            reason = classify(None, diagnostic, action) if klass != '2' else 'delivered'
+            reason = classify(None, diagnostic, action, command) if klass != '2' else 'delivered'
         status = _code_for(klass, reason)
     if reason is None:
-        reason = 'delivered' if status and status[0] == '2' else classify(status, diagnostic, action)
+        reason = 'delivered' if status and status[0] == '2' else classify(status, diagnostic, action, command)
     if action is None:
         action = _action_for(status, reason)
     permanent = status is not None and status[0] == '5'

@@ -37,6 +37,7 @@ class Found:
     remote_mta: str | None = None
     reason: str | None = None           # set when the format knows better than the phrases
     permanent: bool | None = None       # format-level knowledge when there is no status
+    command: str | None = None          # SMTP command the remote server answered
     feedback_type: str | None = None
 
 

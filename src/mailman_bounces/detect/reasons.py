@@ -80,12 +80,12 @@ DECISIVE_STATUS = {
     '1.1': 'userunknown', '1.2': 'hostunknown', '1.3': 'userunknown', '1.6': 'hasmoved',
     '1.8': 'rejected', '1.7': 'rejected', '1.10': 'notaccept', '2.2': 'mailboxfull',
     '2.3': 'exceedlimit', '3.1': 'systemfull', '3.2': 'notaccept', '3.4': 'mesgtoobig', '3.5': 'systemerror',
-    '4.7': 'expired', '5.3': 'toomanyconn', '6.0': 'contenterror', '6.1': 'contenterror',
+    '5.3': 'toomanyconn', '6.0': 'contenterror', '6.1': 'contenterror',
     '7.13': 'suspend', '7.17': 'hasmoved', '7.18': 'suspend', '7.25': 'requireptr',
     '7.26': 'authfailure', '7.27': 'notaccept', '7.20': 'authfailure', '7.21': 'authfailure',
     '7.22': 'authfailure', '7.23': 'authfailure', '7.24': 'authfailure', '7.3': 'securityerror',
     '7.4': 'securityerror', '7.5': 'securityerror', '7.7': 'securityerror',
-    '7.8': 'securityerror', '7.9': 'securityerror', '7.10': 'securityerror',
+    '7.8': 'securityerror', '7.10': 'securityerror',
     '7.11': 'securityerror', '7.12': 'securityerror', '7.15': 'securityerror',
 }
 # Status codes that only hint at a reason: used when no phrase matches.
@@ -94,10 +94,10 @@ HINT_STATUS = {
     '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
-    '4.6': 'networkerror', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
+    '4.6': 'networkerror', '4.7': 'expired', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
     '5.4': 'syntaxerror', '5.5': 'syntaxerror', '6.2': 'contenterror', '6.3': 'contenterror',
     '6.4': 'contenterror', '6.5': 'contenterror', '7.0': 'securityerror', '7.1': 'rejected',
-    '7.2': 'systemerror', '7.6': 'securityerror',
+    '7.2': 'systemerror', '7.6': 'securityerror', '7.9': 'policyviolation',
 }
 
 # Phrase tables, most specific reasons first: the first reason whose phrases
@@ -184,7 +184,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('blocked', (
         r'blacklist', r'black list', r'blocklist', r'block list', r'denylist', r'\brbl\b',
-        r'dnsbl', r'spamhaus', r'spamcop', r'barracuda', r'listed (?:at|on|in|by)',
+        r'dnsbl', r'spamhaus', r'spamcop', r'barracuda', r'(?<!not )listed (?:at|on|in|by)',
         r'client host .{0,80}(?:rejected|blocked|refused)', r'your (?:ip|host|server|network)',
         r'(?:ip|host|address) .{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
         r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential', r'access denied',
@@ -227,7 +227,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('suspend', (
         r'suspended', r'disabled', r'deactivated', r'inactive', r'not active', r'no longer active',
         r'account (?:has been |is )?(?:locked|closed|frozen|expired|blocked|terminated|cancell?ed)',
-        r'mailbox (?:is )?(?:locked|unavailable|temporarily)', r'is not currently',
+        r'mailbox (?:is )?(?:locked|temporarily)', r'is not currently',
         r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
         r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been',
     )),
@@ -257,11 +257,14 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'address (?:is )?(?:not valid|invalid)', r'bad address', r'recipient address rejected',
         r'unknown$', r'user_unknown', r'invalid address', r'unknown user account', r'unknown in',
         r'no valid recipients', r'no one with that', r'unable to find (?:the )?(?:recipient|user|mailbox)',
+        r'invalid final delivery userid', r'(?:name|address) is not recognized', r'recipient not found',
+        r'ディレクトリ.{0,12}(?:ありません|見つかりません)', r'(?:宛先|アドレス).{0,12}(?:存在しません|見つかりません)',
     )),
     ('expired', (
         r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
         r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
         r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
+        r'did not accept our requests to connect', r'failing for a long time',
         r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
         r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
         r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
@@ -274,6 +277,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'routing loop', r'message looping', r'lost connection', r'dns (?:lookup|query|resolution) (?:failed|error|timeout)',
         r'temporary failure in name resolution', r'hop count exceeded', r'read timeout',
         r'unable to connect', r'failed to connect', r'connection to .{0,80}(?:failed|lost)',
+        r'(?:establish|make|open) an? (?:smtp )?connection', r'network error', r'socket error',
         r'host not reachable', r'malformed or unexpected name server reply', r'loop detected',
         r'name server', r'nameserver', r'loop(?:ing)? ', r'too many (?:received|\"?received\"?) headers',
     )),
@@ -287,7 +291,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'system error', r'internal (?:server )?error', r'server error', r'config(?:uration)? error',
         r'temporary (?:local |server )?(?:problem|failure)', r'too many recursive', r'mailing list expansion',
         r'routing server failure', r'unable to process', r'i/o error', r'system (?:is )?(?:down|unavailable)',
-        r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'service (?:not )?(?:un)?available',
+        r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:not )?(?:un)?available',
         r'try again later', r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
     )),
     ('syntaxerror', (
@@ -329,23 +333,42 @@ def _status_key(status: str | None) -> str | None:
     return status.split('.', 1)[1]
 
 
-def classify(status: str | None, diagnostic: str | None, action: str | None = None) -> str:
-    """Decide the reason for one failed recipient."""
+# Reasons whose phrases are vague ("giving up", "delayed"): a status code hint wins over them.
+WEAK_TEXT_REASONS = frozenset({'expired'})
+
+
+def classify(status: str | None, diagnostic: str | None, action: str | None = None,
+             command: str | None = None) -> str:
+    """Decide the reason for one failed recipient.
+
+    *command* is the SMTP command the remote server was answering, when known.
+    """
+    reason = _classify(status, diagnostic, action)
+    if reason == 'userunknown' and command == 'DATA':
+        # The server accepted the recipient at RCPT time, so the mailbox exists:
+        # "unknown user" after the message data is a filter's answer.
+        return 'filtered'
+    return reason
+
+
+def _classify(status: str | None, diagnostic: str | None, action: str | None) -> str:
     key = _status_key(status)
     decisive = DECISIVE_STATUS.get(key) if key else None
     text_reason = reason_from_text(diagnostic)
     if decisive and not _text_overrides(decisive, text_reason):
         return decisive
-    if text_reason:
+    hint = HINT_STATUS.get(key) if key else None
+    if text_reason and not (text_reason in WEAK_TEXT_REASONS and hint):
         return text_reason
     if decisive:
         return decisive
-    hint = HINT_STATUS.get(key) if key else None
-    if action and action.startswith(('delayed', 'expired')):
-        return 'expired'
     if hint:
         return hint
-    return 'onhold' if status and status[0] == '4' else 'undefined' if diagnostic is None else 'onhold'
+    if text_reason:
+        return text_reason
+    if action and action.startswith(('delayed', 'expired')):
+        return 'expired'
+    return 'onhold' if diagnostic else 'undefined'
 
 
 # A decisive status code can still be overridden by an unambiguous phrase: servers

@@ -55,3 +55,28 @@ def status_class(status: str | None) -> str | None:
     if status and status[0] in '245':
         return status[0]
     return None
+
+
+# The SMTP command a remote server was answering, as MTAs word it in bounces.
+_COMMAND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ('DATA', re.compile(r'in reply to (?:end of )?data command|after (?:end of )?data\b|'
+                        r'final data|after i sent the message|>>> data\b|^data$|'
+                        r'smtp command\s+data\b|after sending (?:the )?(?:message|data)',
+                        re.IGNORECASE | re.MULTILINE)),
+    ('RCPT', re.compile(r'in reply to rcpt to command|after rcpt to|rcpt to:|>>> rcpt to|'
+                        r'does not like recipient|did not like our rcpt', re.IGNORECASE)),
+    ('MAIL', re.compile(r'in reply to mail from command|after mail from|>>> mail from|'
+                        r'sender was rejected', re.IGNORECASE)),
+    ('HELO', re.compile(r'in reply to (?:ehlo|helo) command|after (?:ehlo|helo)|'
+                        r'initial connection|while performing the (?:ehlo|helo)', re.IGNORECASE)),
+)
+
+
+def find_command(text: str | None) -> str | None:
+    """The SMTP command (DATA, RCPT, MAIL, HELO) the failure answered, if stated."""
+    if not text:
+        return None
+    for command, pattern in _COMMAND_PATTERNS:
+        if pattern.search(text):
+            return command
+    return None

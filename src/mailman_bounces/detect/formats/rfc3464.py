@@ -14,6 +14,7 @@ import re
 from ..address import clean_address
 from ..mail import Finding, Found, Mail
 from ..message import Part, parse_fields
+from ..status import find_command
 from .common import diagnostic_near
 
 NAME = 'rfc3464'
@@ -121,13 +122,14 @@ def _address_value(value: str | None) -> str | None:
 
 
 def enrich_from_text(mail: Mail, recipients: list[Found]) -> None:
-    """Give recipients without a Diagnostic-Code the explanation from the text part."""
-    missing = [found for found in recipients if not found.diagnostic]
-    if not missing:
-        return
+    """Complete recipients from the human-readable part: the explanation when there
+    is no Diagnostic-Code, and the SMTP command the failure answered."""
     text = mail.text
-    for found in missing:
-        found.diagnostic = diagnostic_near(text, found.address, found.original)
+    for found in recipients:
+        near = diagnostic_near(text, found.address, found.original)
+        if not found.diagnostic:
+            found.diagnostic = near
+        found.command = find_command(found.diagnostic) or find_command(near)
 
 
 def first_dsn_part(mail: Mail) -> Part | None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from ..address import clean_address
-from ..mail import Finding, Found, Mail
+from ..mail import Finding, Found, Mail, original_from_text
+from ..status import find_command
 from .common import cut, original_to
-from ..mail import original_from_text
 
 NAME = 'sendmail'
 
@@ -44,6 +44,7 @@ def parse(mail: Mail) -> Finding | None:
 def read_transcript(transcript: str) -> list[Found]:
     found: list[Found] = []
     remote: str | None = None
+    command: str | None = None
     replies: list[str] = []
     for line in transcript.split('\n'):
         line = line.strip()
@@ -54,13 +55,16 @@ def read_transcript(transcript: str) -> list[Found]:
         if line.startswith('<<<'):
             replies.append(line[3:].strip())
             continue
+        if line.startswith('>>>'):
+            command = find_command(line)
+            continue
         result = _RESULT_RE.match(line)
         if not result or clean_address(result.group('target')) is None:
             continue
         diagnostic = ' '.join([*replies, f"{result.group('code')} {result.group('text')}"])
         found.append(Found(address=result.group('target'), diagnostic=diagnostic,
                            reply_code=result.group('code'), status=result.group('status'),
-                           remote_mta=remote))
+                           remote_mta=remote, command=command))
         replies = []
     return found
 

