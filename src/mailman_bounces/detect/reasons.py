@@ -231,6 +231,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
         r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been',
     )),
+    ('notaccept', (
+        r'does not accept (?:any )?mail', r'null mx', r'accepts? no mail', r'not accepting mail',
+        r'no mail (?:is )?accepted', r'mail is not accepted', r'(?:does not|doesn.t) receive (?:e-?mails?|mail)',
+        r'no smtp service', r'null mx',
+    )),
     ('hostunknown', (
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
         r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)',
@@ -260,16 +265,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'invalid final delivery userid', r'(?:name|address) is not recognized', r'recipient not found',
         r'ディレクトリ.{0,12}(?:ありません|見つかりません)', r'(?:宛先|アドレス).{0,12}(?:存在しません|見つかりません)',
     )),
-    ('expired', (
-        r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
-        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
-        r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
-        r'did not accept our requests to connect', r'failing for a long time',
-        r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
-        r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
-        r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
-        r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
-    )),
     ('networkerror', (
         r'connection (?:timed out|refused|reset|lost|dropped|closed|failure|failed)',
         r'network (?:is )?unreachable', r'no route to host', r'could not connect', r'couldn.t connect',
@@ -280,6 +275,16 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:establish|make|open) an? (?:smtp )?connection', r'network error', r'socket error',
         r'host not reachable', r'malformed or unexpected name server reply', r'loop detected',
         r'name server', r'nameserver', r'loop(?:ing)? ', r'too many (?:received|\"?received\"?) headers',
+    )),
+    ('expired', (
+        r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
+        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
+        r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
+        r'did not accept our requests to connect', r'failing for a long time',
+        r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
+        r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
+        r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
+        r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
     )),
     ('mailererror', (
         r'mailer error', r'command (?:died|failed)', r'program (?:not found|exited|failed)',
@@ -302,10 +307,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('contenterror', (
         r'content', r'header', r'charset', r'encoding', r'\bmime\b', r'8-?bit', r'invalid character',
         r'malformed', r'message (?:contains|has) invalid',
-    )),
-    ('notaccept', (
-        r'does not accept (?:any )?mail', r'null mx', r'accepts? no mail', r'not accepting mail',
-        r'no mail (?:is )?accepted', r'mail is not accepted', r'does not receive mail',
     )),
     ('onhold', ()),
 ]
@@ -344,10 +345,16 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
     *command* is the SMTP command the remote server was answering, when known.
     """
     reason = _classify(status, diagnostic, action)
-    if reason == 'userunknown' and command == 'DATA':
+    key = _status_key(status)
+    status_says = DECISIVE_STATUS.get(key) if key else None
+    if reason == 'userunknown' and status_says != 'userunknown' and command == 'DATA':
         # The server accepted the recipient at RCPT time, so the mailbox exists:
-        # "unknown user" after the message data is a filter's answer.
+        # "unknown user" after the message data, without a 5.1.x code, is a
+        # content filter's answer.  Soft: it says nothing sure about the address.
         return 'filtered'
+    if reason == 'hostunknown' and status and status[0] == '4':
+        # A temporary DNS failure: the domain may well exist.
+        return 'networkerror'
     return reason
 
 
@@ -377,8 +384,8 @@ _OVERRIDABLE = {
     'userunknown': frozenset({'mailboxfull', 'filtered', 'speeding', 'mailererror', 'suspend',
                               'blocked', 'spamdetected', 'policyviolation', 'hostunknown'}),
     'expired': frozenset({'networkerror', 'hostunknown', 'mailboxfull', 'blocked', 'systemerror'}),
-    'rejected': frozenset(),
-    'mailboxfull': frozenset(),
+    # Microsoft answers 5.1.10 (null MX in RFC 7505) for "RecipientNotFound".
+    'notaccept': frozenset({'userunknown'}),
 }
 
 

@@ -80,3 +80,17 @@ def find_command(text: str | None) -> str | None:
         if pattern.search(text):
             return command
     return None
+
+
+_TRANSCRIPT_COMMAND_RE = re.compile(r'^\s*>>> ?(DATA|RCPT|MAIL|EHLO|HELO)\b', re.IGNORECASE | re.MULTILINE)
+
+
+def last_transcript_command(text: str | None) -> str | None:
+    """The last command sent in an SMTP session transcript (``>>> DATA``)."""
+    if not text:
+        return None
+    found = _TRANSCRIPT_COMMAND_RE.findall(text)
+    if not found:
+        return None
+    command = found[-1].upper()
+    return 'HELO' if command == 'EHLO' else command

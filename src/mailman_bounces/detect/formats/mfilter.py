@@ -26,5 +26,8 @@ def parse(mail: Mail) -> Finding | None:
     head = text[:server.start()] if server else text[:2000]
     addresses = [a for a in (clean_address(line.strip()) for line in head.split('\n')) if a]
     why = ' '.join(server.group('why').split()) if server else None
-    found = [Found(address=address, diagnostic=why, permanent=True) for address in addresses]
+    command = _COMMAND_RE.search(text)
+    smtp_command = command.group(1).upper() if command else None
+    found = [Found(address=address, diagnostic=why, permanent=True, command=smtp_command)
+             for address in addresses]
     return Finding(found) if found else None

@@ -14,7 +14,7 @@ import re
 from ..address import clean_address
 from ..mail import Finding, Found, Mail
 from ..message import Part, parse_fields
-from ..status import find_command
+from ..status import find_command, last_transcript_command
 from .common import diagnostic_near
 
 NAME = 'rfc3464'
@@ -125,11 +125,12 @@ def enrich_from_text(mail: Mail, recipients: list[Found]) -> None:
     """Complete recipients from the human-readable part: the explanation when there
     is no Diagnostic-Code, and the SMTP command the failure answered."""
     text = mail.text
+    session_command = last_transcript_command(text) if len(recipients) == 1 else None
     for found in recipients:
         near = diagnostic_near(text, found.address, found.original)
         if not found.diagnostic:
             found.diagnostic = near
-        found.command = find_command(found.diagnostic) or find_command(near)
+        found.command = find_command(found.diagnostic) or find_command(near) or session_command
 
 
 def first_dsn_part(mail: Mail) -> Part | None:

@@ -1,0 +1,80 @@
+"""The plugin's notice templates, as first-class Mailman templates.
+
+Every notice the plugin sends is rendered from a template with a Mailman
+template name (``list:admin:notice:bounce-disable`` ...).  The names are
+added to Mailman's table of known templates, so a site, domain or list can
+override them exactly like core's: through the REST ``uris`` resources (and
+thus Postorius), or with files under ``$template_dir``.  When nothing
+overrides a template, the plugin's own file in
+``mailman_bounces/templates/<language>/`` is used, falling back to English.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from mailman.interfaces.template import ALL_TEMPLATES, ITemplateLoader
+from mailman.utilities.i18n import TemplateNotFoundError
+from public import public
+from urllib.error import URLError
+from zope.component import getUtility
+
+# Template name -> what it is for (also the documentation's list).
+TEMPLATES = {
+    'list:admin:notice:bounce-increment':
+        "Owners: a member's bounce score went up, and why.",
+    'list:admin:notice:bounce-disable':
+        "Owners: a member's delivery was disabled because of bounces.",
+    'list:admin:notice:bounce-removal':
+        'Owners: a member was removed after the last warning.',
+    'list:admin:notice:bounce-complaint':
+        'Owners: an abuse complaint (ARF report) names a member.',
+    'list:admin:notice:bounce-outage':
+        "Owners: scoring is frozen for a domain that fails for many "
+        "members at once.",
+    'list:admin:notice:bounce-ignored':
+        "Owners: a member's message was refused for a reason that is not "
+        "held against them (DMARC, spam filter, reputation ...).",
+    'list:user:notice:bounce-warning':
+        'Member: your delivery is disabled; how to re-enable it.',
+    'list:user:notice:bounce-failover':
+        'Member: your subscription moved to your other verified address.',
+    'list:user:notice:bounce-reenabled':
+        'Member: your delivery was re-enabled.',
+    'site:admin:notice:bounce-outage':
+        'Site admin: scoring is frozen site-wide for a failing domain.',
+}
+
+
+@public
+def register_templates() -> None:
+    """Make the plugin's template names known to Mailman."""
+    for name in TEMPLATES:
+        ALL_TEMPLATES.setdefault(name, f'{name}.txt')
+
+
+def _packaged(name: str, language: str) -> str | None:
+    for code in (language, 'en'):
+        resource = files('mailman_bounces').joinpath(
+            'templates', code, f'{name}.txt')
+        if resource.is_file():
+            return resource.read_text(encoding='utf-8')
+    return None
+
+
+@public
+def load_template(name: str, context=None, language: str | None = None) -> str:
+    """The text of template `name` for `context` (a list, or None for the
+    site), honouring every override Mailman supports."""
+    if name not in TEMPLATES:
+        raise KeyError(name)
+    code = language or getattr(
+        getattr(context, 'preferred_language', None), 'code', None) or 'en'
+    try:
+        return getUtility(ITemplateLoader).get(name, context, language=code)
+    except (TemplateNotFoundError, URLError):
+        # No override anywhere and no file in Mailman's own tree.
+        text = _packaged(name, code)
+        if text is None:                                # pragma: no cover
+            raise
+        return text

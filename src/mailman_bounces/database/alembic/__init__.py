@@ -1,0 +1,1 @@
+"""The plugin's Alembic migrations (version table: bounces_alembic_version)."""

@@ -1,0 +1,31 @@
+"""The plugin's database tables.
+
+Importing this package registers every table on Mailman's model metadata, so
+the test suite's database reset and core's fresh-database creation cover
+them.  Existing databases get them from `mailman_bounces.database.schema`.
+"""
+
+from mailman_bounces.model.event import BounceEvent, StoredBounce
+from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.member import MemberBounceState
+from mailman_bounces.model.settings import ListBounceSettings
+from mailman_bounces.model.traffic import ListTraffic
+
+__all__ = [
+    'BounceEvent',
+    'ListBounceSettings',
+    'ListTraffic',
+    'MemberBounceState',
+    'OutageFreeze',
+    'StoredBounce',
+]
+
+# The names of the plugin's tables, in creation order.
+TABLES = (
+    'bounces_message',
+    'bounces_event',
+    'bounces_list_settings',
+    'bounces_member',
+    'bounces_freeze',
+    'bounces_list_traffic',
+)

@@ -1,0 +1,121 @@
+"""The plugin's bounce events and stored bounce messages."""
+
+from mailman.database.model import Model
+from mailman.database.types import Enum, SAText, SAUnicode
+from mailman.interfaces.bounce import BounceContext
+from mailman.utilities.datetime import now
+from public import public
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from zope.interface import implementer
+
+from mailman_bounces.interfaces.event import (
+    IClassifiedBounceEvent,
+    IStoredBounce,
+)
+
+# MySQL's plain BLOB holds 64 KiB; bounces with their original attached are
+# often bigger.
+_Blob = LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql')
+
+
+@public
+@implementer(IStoredBounce)
+class StoredBounce(Model):
+    """See `IStoredBounce`."""
+
+    __tablename__ = 'bounces_message'
+    __table_args__ = (
+        UniqueConstraint('fingerprint', name='uq_bounces_message_fingerprint'),
+        Index('ix_bounces_message_received', 'received'),
+    )
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(SAUnicode)
+    fingerprint = Column(Unicode(64), nullable=False)
+    received = Column(DateTime, nullable=False)
+    size = Column(Integer, nullable=False)
+    truncated = Column(Boolean, nullable=False, default=False)
+    content = Column(_Blob)
+
+
+@public
+@implementer(IClassifiedBounceEvent)
+class BounceEvent(Model):
+    """See `IClassifiedBounceEvent`."""
+
+    __tablename__ = 'bounces_event'
+    __table_args__ = (
+        # The same bounce delivered twice is registered once.
+        UniqueConstraint('fingerprint', 'list_id', 'email', 'context',
+                         name='uq_bounces_event_delivery'),
+        # The periodic pass claims unprocessed events in id order.
+        Index('ix_bounces_event_processed', 'processed', 'id'),
+        # A member's history, newest first.
+        Index('ix_bounces_event_member', 'list_id', 'email', 'timestamp'),
+        # Per-list statistics and time-range filters.
+        Index('ix_bounces_event_list_time', 'list_id', 'timestamp'),
+        # Outage detection counts bouncing members per domain in a window.
+        Index('ix_bounces_event_domain_time', 'domain', 'timestamp'),
+        Index('ix_bounces_event_mta_time', 'remote_mta', 'timestamp'),
+        # Retention eviction and site-wide time filters.
+        Index('ix_bounces_event_time', 'timestamp'),
+        Index('ix_bounces_event_reason', 'reason'),
+    )
+
+    id = Column(Integer, primary_key=True)
+    list_id = Column(SAUnicode, nullable=False)
+    email = Column(SAUnicode, nullable=False)
+    original_recipient = Column(SAUnicode)
+    final_recipient = Column(SAUnicode)
+    domain = Column(SAUnicode)
+    timestamp = Column(DateTime, nullable=False)
+    message_id = Column(SAUnicode)
+    context = Column(Enum(BounceContext), nullable=False)
+    processed = Column(Boolean, nullable=False, default=False)
+    kind = Column(Unicode(16), nullable=False, default='unknown')
+    severity = Column(Unicode(8), nullable=False, default='none')
+    reason = Column(Unicode(32), nullable=False, default='undefined')
+    status = Column(Unicode(16))
+    reply_code = Column(Unicode(8))
+    diagnostic = Column(SAText)
+    remote_mta = Column(SAUnicode)
+    detector = Column(Unicode(64))
+    feedback_type = Column(Unicode(32))
+    fingerprint = Column(Unicode(64), nullable=False)
+    stored_message_id = Column(
+        Integer, ForeignKey('bounces_message.id', ondelete='SET NULL'))
+    outcome = Column(Unicode(32))
+    score_delta = Column(Float)
+    processed_at = Column(DateTime)
+
+    def __init__(self, list_id, email, message_id, context=None, **fields):
+        super().__init__(**fields)
+        self.list_id = list_id
+        self.email = email
+        self.domain = email.rpartition('@')[2].lower() or None
+        self.message_id = message_id
+        self.context = BounceContext.normal if context is None else context
+        self.timestamp = fields.get('timestamp') or now()
+        self.processed = False
+        if self.kind is None:
+            self.kind = 'unknown'
+        if self.severity is None:
+            self.severity = 'none'
+        if self.reason is None:
+            self.reason = 'undefined'
+
+    def __repr__(self):
+        return '<BounceEvent {} {} {} {}>'.format(
+            self.id, self.list_id, self.email, self.reason)

@@ -1,0 +1,34 @@
+"""Outage freezes: scoring suspended for a recipient domain or mail server."""
+
+from mailman.database.model import Model
+from mailman.database.types import SAUnicode
+from public import public
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Unicode
+
+
+@public
+class OutageFreeze(Model):
+    """Scoring is frozen for one domain or receiving server.
+
+    ``list_id`` is None for a site-wide freeze.  A freeze is active while
+    ``lifted`` is NULL and ``expires`` is in the future; it is kept
+    afterwards as history.
+    """
+
+    __tablename__ = 'bounces_freeze'
+    __table_args__ = (
+        Index('ix_bounces_freeze_active', 'key_type', 'key', 'expires'),
+        Index('ix_bounces_freeze_list', 'list_id'),
+    )
+
+    id = Column(Integer, primary_key=True)
+    list_id = Column(SAUnicode)
+    key_type = Column(Unicode(8), nullable=False)
+    key = Column(SAUnicode, nullable=False)
+    started = Column(DateTime, nullable=False)
+    expires = Column(DateTime, nullable=False)
+    lifted = Column(DateTime)
+    lifted_by = Column(Unicode(16))
+    bouncing = Column(Integer, nullable=False, default=0)
+    members = Column(Integer, nullable=False, default=0)
+    notified = Column(Boolean, nullable=False, default=False)

@@ -1,0 +1,47 @@
+"""The plugin's per-membership bounce state.
+
+Core's Member row stays the source of truth for what core models
+(bounce_score, last_bounce_received, total_warnings_sent, last_warning_sent),
+so Postorius keeps showing them.  This row holds what core cannot: the exact
+fractional score of weighted bounces, why the member was last scored or
+disabled, and the state of an outstanding probe.
+"""
+
+from mailman.database.model import Model
+from mailman.database.types import SAUnicode
+from public import public
+from sqlalchemy import Column, DateTime, Float, Index, Integer, Unicode
+
+
+@public
+class MemberBounceState(Model):
+    """Bounce state of one membership (keyed by core's member row id)."""
+
+    __tablename__ = 'bounces_member'
+    __table_args__ = (
+        Index('ix_bounces_member_list_email', 'list_id', 'email'),
+        Index('ix_bounces_member_probe', 'probe_sent'),
+    )
+
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    list_id = Column(SAUnicode, nullable=False)
+    email = Column(SAUnicode, nullable=False)
+    # The exact weighted score, and the integer core held when we last wrote
+    # it: if core's bounce_score was changed behind our back (e.g. by core's
+    # own probe code), core wins and the exact score restarts from it.
+    score = Column(Float, nullable=False, default=0.0)
+    core_score = Column(Integer, nullable=False, default=0)
+    last_reason = Column(Unicode(32))
+    last_event_id = Column(Integer)
+    disabled_reason = Column(Unicode(32))
+    disabled_at = Column(DateTime)
+    probe_sent = Column(DateTime)
+    probe_token = Column(SAUnicode)
+
+    def __init__(self, member_id, list_id, email):
+        super().__init__()
+        self.member_id = member_id
+        self.list_id = list_id
+        self.email = email
+        self.score = 0.0
+        self.core_score = 0

@@ -1,0 +1,1 @@
+"""The plugin's REST API, served at /3.1/plugins/<plugin name>/."""

@@ -1,0 +1,1 @@
+"""The plugin's runners: bounce queue, LMTP and the periodic pass."""

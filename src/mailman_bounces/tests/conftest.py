@@ -1,0 +1,104 @@
+"""pytest glue for Mailman's real test layers.
+
+The plugin is enabled through MAILMAN_EXTRA_TESTING_CFG, which must be set
+before Mailman is imported; the database backend is chosen with
+MAILMAN_BOUNCES_TEST_DB (sqlite, the default; postgresql; mysql).  The
+layers are set up lazily: tests of the pure detection engine never start
+Mailman at all.
+
+Fixtures:
+
+* ``mailman``: the ConfigLayer and SMTPLayer (a real SMTP server on a
+  socket), with per-test set-up and reset of the whole world (database,
+  queues, message store, clock);
+* ``lmtp``: additionally a real LMTP runner process on a socket;
+* ``rest``: additionally a real REST server process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from mailman_bounces.tests.databases import database_config, selected_backend
+
+_CFG_DIR = tempfile.mkdtemp(prefix='mailman-bounces-cfg-')
+_EXTRA_CFG = os.path.join(_CFG_DIR, 'extra.cfg')
+with open(_EXTRA_CFG, 'w', encoding='utf-8') as _fp:
+    _fp.write("""\
+[plugin.bounces]
+class: mailman_bounces.plugin.BouncesPlugin
+component_package: mailman_bounces
+enabled: yes
+
+[logging.bounce]
+level: debug
+""")
+    _fp.write(database_config(selected_backend()))
+os.environ['MAILMAN_EXTRA_TESTING_CFG'] = _EXTRA_CFG
+
+
+class _Layers:
+    """Session-wide layer state, torn down in reverse order."""
+
+    def __init__(self) -> None:
+        self.up: list = []
+
+    def ensure(self, layer) -> None:
+        if layer not in self.up:
+            layer.setUp()
+            self.up.append(layer)
+
+    def tear_down(self) -> None:
+        while self.up:
+            self.up.pop().tearDown()
+
+
+@pytest.fixture(scope='session')
+def _layers():
+    from mailman.testing.layers import MockAndMonkeyLayer
+    # What Mailman's own test runner does: predictable clock, uids ...
+    MockAndMonkeyLayer.testing_mode = True
+    layers = _Layers()
+    yield layers
+    layers.tear_down()
+
+
+@pytest.fixture(scope='session')
+def _mailman_session(_layers):
+    from mailman.testing.layers import ConfigLayer, SMTPLayer
+    _layers.ensure(ConfigLayer)
+    _layers.ensure(SMTPLayer)
+    return _layers
+
+
+@pytest.fixture
+def mailman(_mailman_session):
+    """A Mailman test world with the plugin; reset after each test."""
+    from mailman.testing.layers import ConfigLayer, MockAndMonkeyLayer
+    from mailman.testing.layers import SMTPLayer
+    ConfigLayer.testSetUp()
+    try:
+        yield _mailman_session
+    finally:
+        SMTPLayer.testTearDown()
+        ConfigLayer.testTearDown()
+        MockAndMonkeyLayer.testTearDown()
+
+
+@pytest.fixture
+def lmtp(mailman):
+    """A real LMTP runner process (the plugin's) listening on its socket."""
+    from mailman.testing.layers import LMTPLayer
+    mailman.ensure(LMTPLayer)
+    return LMTPLayer
+
+
+@pytest.fixture
+def rest(mailman):
+    """A real REST server process."""
+    from mailman.testing.layers import RESTLayer
+    mailman.ensure(RESTLayer)
+    return RESTLayer

@@ -1,0 +1,22 @@
+"""Fixtures for the detection engine tests: the corpus copy and its oracle."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mailman_bounces.detect.evaluate import Case, load_cases
+
+CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data', 'corpus')
+
+
+def corpus_file(name: str) -> bytes:
+    """Raw bytes of a corpus message, e.g. ``corpus_file('bsd/lhost-exim-01.eml')``."""
+    with open(os.path.join(CORPUS, 'maildir', name), 'rb') as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope='session')
+def corpus_cases() -> tuple[list[Case], list[Case]]:
+    return load_cases(CORPUS)

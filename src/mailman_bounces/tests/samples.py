@@ -1,0 +1,75 @@
+"""Hand-written bounce messages for the Mailman-side tests."""
+
+from __future__ import annotations
+
+import itertools
+
+_counter = itertools.count(1)
+
+
+def dsn(recipient: str, status: str = '5.1.1',
+        diagnostic: str = '550 5.1.1 User unknown',
+        action: str = 'failed', to: str = 'test-bounces@example.com',
+        original: str | None = None, message_id: str | None = None) -> str:
+    """An RFC 3464 DSN (Postfix style) about one recipient."""
+    return mixed_dsn((recipient, action, status, diagnostic), to=to,
+                     original=original, message_id=message_id)
+
+
+def mixed_dsn(*recipients: tuple[str, str, str, str],
+              to: str = 'test-bounces@example.com',
+              original: str | None = None,
+              message_id: str | None = None) -> str:
+    """An RFC 3464 DSN with one block per (address, action, status,
+    diagnostic) recipient."""
+    number = next(_counter)
+    message_id = message_id or f'<dsn-{number}@mx.remote.example.org>'
+    blocks = []
+    for address, action, status, diagnostic in recipients:
+        block = [f'Final-Recipient: rfc822; {address}']
+        if original:
+            block.append(f'Original-Recipient: rfc822; {original}')
+        block += [
+            f'Action: {action}',
+            f'Status: {status}',
+            'Remote-MTA: dns; mx.remote.example.org',
+            f'Diagnostic-Code: smtp; {diagnostic}',
+        ]
+        blocks.append('\n'.join(block))
+    per_recipient = '\n\n'.join(blocks)
+    return f"""\
+From: MAILER-DAEMON@remote.example.org (Mail Delivery System)
+To: {to}
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 01 Aug 2005 07:49:23 +0000
+Message-ID: {message_id}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+    boundary="BOUNDARY{number}"
+
+--BOUNDARY{number}
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host remote.example.org.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+--BOUNDARY{number}
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; remote.example.org
+Arrival-Date: Mon, 01 Aug 2005 07:49:20 +0000
+
+{per_recipient}
+
+--BOUNDARY{number}
+Content-Type: text/rfc822-headers
+
+From: test@example.com
+To: test@example.com
+Subject: Hello list
+Message-ID: <post-{number}@example.com>
+
+--BOUNDARY{number}--
+"""

@@ -1,0 +1,141 @@
+"""The plugin takes over Mailman's bounce pipeline, and refuses bad
+configuration at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailman_bounces.tests.databases import (
+    DATABASE_CLASSES,
+    backend_url,
+    selected_backend,
+)
+from mailman_bounces.tests.instance import Instance, ServerDatabase
+
+
+def test_processor_utility_is_the_plugins(mailman):
+    from mailman.interfaces.bounce import IBounceProcessor
+    from zope.component import getUtility
+    from mailman_bounces.app.processor import BounceProcessor
+    assert isinstance(getUtility(IBounceProcessor), BounceProcessor)
+
+
+def test_runners_are_the_plugins(mailman):
+    from mailman.config import config
+    assert (getattr(config, 'runner.bounces')['class']
+            == 'mailman_bounces.runners.bounce.BounceRunner')
+    assert (getattr(config, 'runner.lmtp')['class']
+            == 'mailman_bounces.runners.lmtp.LMTPRunner')
+    periodic = getattr(config, 'runner.bouncepass')
+    assert periodic['class'] == (
+        'mailman_bounces.runners.periodic.PeriodicRunner')
+    assert periodic['start'] == 'yes'
+
+
+def test_plugin_is_registered(mailman):
+    from mailman.config import config
+    from mailman_bounces.plugin import BouncesPlugin
+    assert isinstance(config.plugins['bounces'], BouncesPlugin)
+
+
+def test_templates_are_known_to_mailman(mailman):
+    from mailman.interfaces.template import ALL_TEMPLATES
+    from mailman_bounces.app.templates import TEMPLATES, load_template
+    for name in TEMPLATES:
+        assert name in ALL_TEMPLATES
+        assert load_template(name).strip(), name
+
+
+def test_rest_plugin_resource(rest):
+    from mailman.testing.helpers import call_api
+    content, response = call_api('http://localhost:9001/3.1/plugins')
+    names = [entry['name'] for entry in content['entries']]
+    assert 'bounces' in names
+    content, response = call_api('http://localhost:9001/3.1/plugins/bounces')
+    assert content['name'] == 'mailman-bounces'
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A fresh Mailman instance on the selected backend (not the test
+    layer's database)."""
+    backend = selected_backend()
+    if backend == 'sqlite':
+        yield Instance(tmp_path)
+        return
+    scratch = ServerDatabase(backend_url(backend))
+    scratch.create()
+    try:
+        yield Instance(tmp_path, scratch.url, DATABASE_CLASSES[backend])
+    finally:
+        scratch.drop()
+
+
+def test_mailman_info_is_clean_and_shows_the_plugin(instance):
+    instance.write_config(plugin=True)
+    result = instance.run('info')
+    assert result.stderr == ''
+    assert 'plugin bounces: mailman-bounces' in result.stdout
+    assert ('bounce processor: mailman_bounces.app.processor.BounceProcessor'
+            in result.stdout)
+    assert 'bounces schema: 0001_initial (latest 0001_initial)' in (
+        result.stdout)
+
+
+@pytest.mark.parametrize('setting, value, allowed', [
+    ('[bounces]\npass_interval', 'often', 'a duration'),
+    ('[weights]\nuserunknown', '-1', 'a number from 0 to 10'),
+    ('[list_defaults]\nscore_mode', 'strict', 'one of: mailman, sympa'),
+    ('[outage]\nscope', 'planet', 'one of: list, site, both'),
+])
+def test_invalid_setting_stops_startup(instance, setting, value, allowed):
+    bad = instance.root / 'bounces.cfg'
+    bad.write_text(f'{setting}: {value}\n', encoding='utf-8')
+    instance.write_config(plugin=True, extra='')
+    text = instance.config_file.read_text(encoding='utf-8').replace(
+        'enabled: yes', f'enabled: yes\nconfiguration: {bad}')
+    instance.config_file.write_text(text, encoding='utf-8')
+    result = instance.run('info', check=False)
+    assert result.returncode != 0
+    section, key = setting.split('\n')
+    assert f'{section}{key}' in result.stderr
+    assert repr(value) in result.stderr
+    assert allowed in result.stderr
+    assert 'plugin bounces' not in result.stdout
+
+
+def test_unknown_key_stops_startup(instance):
+    bad = instance.root / 'bounces.cfg'
+    bad.write_text('[bounces]\nretention_days: 3\n', encoding='utf-8')
+    instance.write_config(plugin=True)
+    text = instance.config_file.read_text(encoding='utf-8').replace(
+        'enabled: yes', f'enabled: yes\nconfiguration: {bad}')
+    instance.config_file.write_text(text, encoding='utf-8')
+    result = instance.run('info', check=False)
+    assert result.returncode != 0
+    assert 'retention_days' in result.stderr
+
+
+def test_missing_configuration_file_stops_startup(instance, tmp_path):
+    instance.write_config(plugin=True)
+    missing = tmp_path / 'nowhere.cfg'
+    text = instance.config_file.read_text(encoding='utf-8').replace(
+        'enabled: yes', f'enabled: yes\nconfiguration: {missing}')
+    instance.config_file.write_text(text, encoding='utf-8')
+    result = instance.run('info', check=False)
+    assert result.returncode != 0
+    assert str(missing) in result.stderr
+
+
+def test_removing_the_section_restores_core(instance):
+    instance.write_config(plugin=True)
+    instance.run('info')
+    instance.write_config(plugin=False)
+    result = instance.run('info')
+    assert 'mailman-bounces' not in result.stdout
+    probe = instance.run('shell', '-i', stdin=(
+        'from zope.component import getUtility\n'
+        'from mailman.interfaces.bounce import IBounceProcessor\n'
+        'print("PROCESSOR", type(getUtility(IBounceProcessor)).__module__)\n'
+    ), check=False)
+    assert 'PROCESSOR mailman.model.bounce' in probe.stdout

@@ -1,0 +1,139 @@
+"""The plugin's tables appear on an existing production database, through
+the plugin's own migrations, and nothing of core's changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import MetaData, inspect, select, text
+
+from mailman_bounces.database.schema import (
+    VERSION_TABLE,
+    head_revision,
+    is_plugin_table,
+)
+from mailman_bounces.tests.test_plugin import instance  # noqa: F401
+
+MEMBERS = """\
+Anne Person <anne@example.org>
+bart@example.org
+Cris Person <cris@example.net>
+"""
+
+
+def _core_snapshot(engine) -> dict:
+    """Every core table's columns, indexes and rows."""
+    inspector = inspect(engine)
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    snapshot = {}
+    with engine.connect() as connection:
+        for name, table in sorted(metadata.tables.items()):
+            if is_plugin_table(name):
+                continue
+            columns = [(c['name'], str(c['type']), c['nullable'])
+                       for c in inspector.get_columns(name)]
+            indexes = sorted((i['name'], tuple(i['column_names']),
+                              bool(i['unique']))
+                             for i in inspector.get_indexes(name))
+            rows = sorted(tuple(map(repr, row)) for row in
+                          connection.execute(select(table)))
+            snapshot[name] = (columns, indexes, rows)
+    return snapshot
+
+
+def _populate_without_plugin(instance):
+    instance.write_config(plugin=False)
+    instance.run('create', 'test@example.com')
+    instance.run('create', 'other@example.net')
+    instance.run('addmembers', '-', 'test@example.com', stdin=MEMBERS)
+    instance.run('addmembers', '-', 'other@example.net',
+                 stdin='dave@example.com\n')
+
+
+def test_enabling_the_plugin_on_an_existing_database(instance):  # noqa: F811
+    _populate_without_plugin(instance)
+    engine = instance.engine()
+    before = _core_snapshot(engine)
+    assert not [t for t in inspect(engine).get_table_names()
+                if is_plugin_table(t)]
+    assert len(before['member'][2]) == 4
+    instance.write_config(plugin=True)
+    result = instance.run('info')
+    assert 'bounces schema: 0001_initial' in result.stdout
+    engine.dispose()
+    tables = set(inspect(engine).get_table_names())
+    from mailman_bounces.model import TABLES
+    assert set(TABLES) <= tables
+    assert VERSION_TABLE in tables
+    with engine.connect() as connection:
+        version = connection.execute(
+            text(f'SELECT version_num FROM {VERSION_TABLE}')).scalar_one()
+    assert version == head_revision()
+    # Core's schema, data and Alembic version are exactly as before.
+    assert _core_snapshot(engine) == before
+    # Starting again is a no-op.
+    instance.run('info')
+    assert _core_snapshot(engine) == before
+    engine.dispose()
+
+
+def test_migrations_build_exactly_the_models(instance):  # noqa: F811
+    """The tables made by the migrations (existing database) are the same as
+    those core makes from the models (fresh database)."""
+    import mailman_bounces.model                          # noqa: F401
+    from mailman.database.model import Model
+    _populate_without_plugin(instance)
+    instance.write_config(plugin=True)
+    instance.run('info')
+    engine = instance.engine()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts=dict(
+            compare_type=True,
+            include_object=lambda obj, name, type_, *rest: (
+                is_plugin_table(name) if type_ == 'table'
+                else is_plugin_table(obj.table.name))))
+        differences = compare_metadata(context, Model.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_registering_works_after_the_upgrade(instance):  # noqa: F811
+    _populate_without_plugin(instance)
+    instance.write_config(plugin=True)
+    script = (
+        'from mailman.interfaces.bounce import IBounceProcessor\n'
+        'from mailman.interfaces.listmanager import IListManager\n'
+        'from mailman.testing.helpers import '
+        'specialized_message_from_string as mfs\n'
+        'from mailman.config import config\n'
+        'from zope.component import getUtility\n'
+        "mlist = getUtility(IListManager).get('test@example.com')\n"
+        "msg = mfs('From: x@example.org\\nMessage-ID: <up1@x>\\n\\nhi\\n')\n"
+        'event = getUtility(IBounceProcessor).register(\n'
+        "    mlist, 'anne@example.org', msg)\n"
+        'config.db.commit()\n'
+        "print('EVENT', event.id, event.email)\n"
+    )
+    result = instance.run('shell', '-i', stdin=script)
+    assert 'EVENT 1 anne@example.org' in result.stdout
+
+
+@pytest.mark.parametrize('existing', [[], ['bounces_event']])
+def test_partial_or_missing_tables_are_handled(existing, tmp_path):
+    """No tables: all created by migration.  Some tables but no version: a
+    clear error instead of a half-applied schema."""
+    from sqlalchemy import create_engine
+    from mailman_bounces.database.schema import ensure_schema
+    engine = create_engine(f'sqlite:///{tmp_path}/partial.db')
+    with engine.begin() as connection:
+        for name in existing:
+            connection.execute(text(f'CREATE TABLE {name} (id INTEGER)'))
+    if existing:
+        with pytest.raises(RuntimeError, match='no schema version'):
+            ensure_schema(engine)
+    else:
+        assert ensure_schema(engine) == head_revision()
+        assert ensure_schema(engine) == head_revision()
