@@ -80,7 +80,7 @@ DECISIVE_STATUS = {
     '1.1': 'userunknown', '1.2': 'hostunknown', '1.3': 'userunknown', '1.6': 'hasmoved',
     '1.8': 'rejected', '1.7': 'rejected', '1.10': 'notaccept', '2.2': 'mailboxfull',
     '2.3': 'exceedlimit', '3.1': 'systemfull', '3.2': 'notaccept', '3.4': 'mesgtoobig', '3.5': 'systemerror',
-    '5.3': 'toomanyconn', '6.0': 'contenterror', '6.1': 'contenterror',
+    '4.7': 'expired', '5.3': 'toomanyconn', '6.0': 'contenterror', '6.1': 'contenterror',
     '7.13': 'suspend', '7.17': 'hasmoved', '7.18': 'suspend', '7.25': 'requireptr',
     '7.26': 'authfailure', '7.27': 'notaccept', '7.20': 'authfailure', '7.21': 'authfailure',
     '7.22': 'authfailure', '7.23': 'authfailure', '7.24': 'authfailure', '7.3': 'securityerror',
@@ -94,7 +94,7 @@ HINT_STATUS = {
     '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
-    '4.6': 'networkerror', '4.7': 'expired', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
+    '4.6': 'networkerror', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
     '5.4': 'syntaxerror', '5.5': 'syntaxerror', '6.2': 'contenterror', '6.3': 'contenterror',
     '6.4': 'contenterror', '6.5': 'contenterror', '7.0': 'securityerror', '7.1': 'rejected',
     '7.2': 'systemerror', '7.6': 'securityerror', '7.9': 'policyviolation',
@@ -135,7 +135,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:inbox|account|mailfolder|mail folder|mailbox|box) (?:is |was )?full',
         r'out of (?:storage|disk)? ?quota', r'disk quota', r'insufficient (?:disk )?space in',
         r'not enough (?:storage|space) (?:in|for)', r'maildir over quota', r'user is over',
-        r'mailbox (?:has )?exceeded', r'full mailbox', r'storage (?:full|limit)',
+        r'mailbox (?:has )?exceeded', r'mailbox exceeds', r'full mailbox', r'storage (?:full|limit)',
         r'would exceed (?:the )?(?:mailbox )?quota', r'no space left in mailbox', r'overquota',
         r'mail box full', r'boite .{0,20}pleine', r'reached (?:its|the) (?:storage|quota)',
     )),
@@ -182,6 +182,19 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',
         r'sorbs', r'scam', r'rejected due to content',
     )),
+    ('policyviolation', (
+        r'polic(?:y|ies) violation', r'violat(?:es|ed|ion of) (?:our |the )?(?:\w+ )?polic',
+        r'attachment', r'prohibited', r'executable', r'not allowed (?:content|file)',
+        r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
+        r'restricted (?:content|file)', r'(?:local|security|content|email|message) policy',
+        r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic', r'by policy',
+    )),
+    ('rejected', (
+        r'sender (?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
+        r'unroutable sender', r'sender verif', r'domain of sender', r'sender domain (?:must|does not|is)',
+        r'(?:you are|you.re) sending (?:to/from|from) an address', r'invalid sender', r'bad sender',
+        r'not (?:a )?member of', r'envelope sender', r'mail from .{0,40}(?:rejected|refused|denied)',
+    )),
     ('blocked', (
         r'blacklist', r'black list', r'blocklist', r'block list', r'denylist', r'\brbl\b',
         r'dnsbl', r'spamhaus', r'spamcop', r'barracuda', r'(?<!not )listed (?:at|on|in|by)',
@@ -189,18 +202,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:ip|host|address) .{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
         r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential', r'access denied',
         r'refused to talk', r'connection (?:refused|rejected) (?:by|from)', r'not allowed to connect',
-        r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)', r'helo',
+        r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)',
         r'sender ip', r'too many bad', r'blocked using', r'service permits',
         r'(?:access|connection|connections?) (?:is )?(?:blocked|refused)',
         r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
         r'is not allowed to send', r'blocked by', r'\bblocked\b', r'denied',
-    )),
-    ('policyviolation', (
-        r'polic(?:y|ies) violation', r'violat(?:es|ed|ion of) (?:our |the )?(?:\w+ )?polic',
-        r'attachment', r'prohibited', r'executable', r'not allowed (?:content|file)',
-        r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
-        r'restricted (?:content|file)', r'(?:local|security|content|email|message) policy',
-        r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic',
     )),
     ('notcompliantrfc', (
         r'rfc ?5322', r'rfc ?2822', r'rfc ?822', r'rfc ?5321', r'not (?:rfc|standards?)[- ]compliant',
@@ -213,7 +219,13 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:must|should) (?:issue|use) (?:a )?starttls', r'starttls', r'\btls\b', r'encryption',
         r'certificate', r'insecure', r'not authenticated', r'authentication credentials',
         r'access (?:is )?not (?:permitted|allowed)', r'unauthori[sz]ed', r'security',
-        r'sender address (?:is )?(?:forged|spoofed)', r'forged', r'spoof',
+        r'sender address (?:is )?(?:forged|spoofed)', r'forged', r'spoof', r'unauthenticated senders?',
+    )),
+    ('mailererror', (
+        r'mailer error', r'command (?:died|failed)', r'program (?:not found|exited|failed)',
+        r'pipe to', r'exit (?:code|status)', r'x-unix;', r'procmail', r'unknown mailer',
+        r'local delivery failed', r'mail\.local', r'command output', r'\bsh: ',
+        r'return(?:ed)? (?:code|status) \d', r'child process',
     )),
     ('filtered', (
         r'filter', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
@@ -229,23 +241,26 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'account (?:has been |is )?(?:locked|closed|frozen|expired|blocked|terminated|cancell?ed)',
         r'mailbox (?:is )?(?:locked|temporarily)', r'is not currently',
         r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
-        r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been',
+        r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been', r'\blocked\b',
+        r'(?:mailbox|account) (?:is )?frozen',
     )),
     ('notaccept', (
         r'does not accept (?:any )?mail', r'null mx', r'accepts? no mail', r'not accepting mail',
         r'no mail (?:is )?accepted', r'mail is not accepted', r'(?:does not|doesn.t) receive (?:e-?mails?|mail)',
-        r'no smtp service', r'null mx',
+        r'no smtp service', r'null mx', r'no mx (?:found|record)',
+        r'(?:couldn.t|could not|unable to) find (?:a|any) mail exchanger',
     )),
     ('hostunknown', (
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
         r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)',
         r'no such domain', r'name or service not known', r'unrout(?:e)?able (?:mail )?domain',
-        r'no (?:mx|a) record', r'illegal host', r'host or domain name not found', r'nxdomain',
+        r'illegal host', r'dns lookup failure', r'host \S+ not found',
+        r'(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn.t) exist', r'host or domain name not found', r'nxdomain',
         r'recipient domain must exist', r'unrout(?:e)?able address', r'domain (?:is )?(?:invalid|unknown)',
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
         r'host unreachable', r'all (?:relevant )?mx records point to non-existent hosts',
-        r'unknown or illegal alias', r'couldn.t find any host named',
+        r'couldn.t find any host named',
     )),
     ('userunknown', (
         r'user (?:is )?unknown', r'unknown (?:user|recipient|local[- ]?part|mailbox|address|account)',
@@ -262,8 +277,18 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'address (?:is )?(?:not valid|invalid)', r'bad address', r'recipient address rejected',
         r'unknown$', r'user_unknown', r'invalid address', r'unknown user account', r'unknown in',
         r'no valid recipients', r'no one with that', r'unable to find (?:the )?(?:recipient|user|mailbox)',
-        r'invalid final delivery userid', r'(?:name|address) is not recognized', r'recipient not found',
+        r'invalid final delivery userid', r'unknown or illegal alias', r'(?:name|address) is not recognized', r'recipient not found',
         r'ディレクトリ.{0,12}(?:ありません|見つかりません)', r'(?:宛先|アドレス).{0,12}(?:存在しません|見つかりません)',
+    )),
+    ('expired', (
+        r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
+        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
+        r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
+        r'did not accept our requests to connect', r'failing for a long time',
+        r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
+        r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
+        r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
+        r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
     )),
     ('networkerror', (
         r'connection (?:timed out|refused|reset|lost|dropped|closed|failure|failed)',
@@ -276,22 +301,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'host not reachable', r'malformed or unexpected name server reply', r'loop detected',
         r'name server', r'nameserver', r'loop(?:ing)? ', r'too many (?:received|\"?received\"?) headers',
     )),
-    ('expired', (
-        r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
-        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
-        r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
-        r'did not accept our requests to connect', r'failing for a long time',
-        r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
-        r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
-        r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
-        r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
-    )),
-    ('mailererror', (
-        r'mailer error', r'command (?:died|failed)', r'program (?:not found|exited|failed)',
-        r'pipe to', r'exit (?:code|status)', r'x-unix;', r'procmail', r'unknown mailer',
-        r'local delivery failed', r'mail\.local', r'command output', r'\bsh: ',
-        r'return(?:ed)? (?:code|status) \d', r'child process',
-    )),
     ('systemerror', (
         r'system error', r'internal (?:server )?error', r'server error', r'config(?:uration)? error',
         r'temporary (?:local |server )?(?:problem|failure)', r'too many recursive', r'mailing list expansion',
@@ -302,7 +311,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('syntaxerror', (
         r'syntax error', r'command (?:unrecognized|not recognized|not implemented)',
         r'unrecognized command', r'invalid command', r'bad sequence of commands',
-        r'parameters? (?:not recognized|unrecognized)', r'line too long',
+        r'parameters? (?:not recognized|unrecognized)', r'line too long', r'not implemented',
     )),
     ('contenterror', (
         r'content', r'header', r'charset', r'encoding', r'\bmime\b', r'8-?bit', r'invalid character',
@@ -317,11 +326,16 @@ _PHRASE_RES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_NOT_WORDING_RE = re.compile(r'(?:https?://|www\.)\S+|[^\s<>()\[\]"\',;:]+@[^\s<>()\[\]"\',;:]+')
+
+
 def reason_from_text(text: str | None) -> str | None:
     """The first reason whose phrases match *text* (any case), or ``None``."""
     if not text:
         return None
-    lowered = text.lower()
+    # Addresses and URLs are not wording: "filtered@example.com" or a help link
+    # ending in "#userunknown" must not decide the reason.
+    lowered = _NOT_WORDING_RE.sub(' ', text.lower())
     for reason, pattern in _PHRASE_RES:
         if pattern.search(lowered):
             return reason
@@ -333,6 +347,9 @@ def _status_key(status: str | None) -> str | None:
         return None
     return status.split('.', 1)[1]
 
+
+# Reasons that, in answer to MAIL FROM, can only be about the sender.
+_SENDER_SIDE_REASONS = frozenset({'userunknown', 'hostunknown', 'filtered', 'onhold', 'undefined'})
 
 # Reasons whose phrases are vague ("giving up", "delayed"): a status code hint wins over them.
 WEAK_TEXT_REASONS = frozenset({'expired'})
@@ -352,6 +369,9 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
         # "unknown user" after the message data, without a 5.1.x code, is a
         # content filter's answer.  Soft: it says nothing sure about the address.
         return 'filtered'
+    if command == 'MAIL' and reason in _SENDER_SIDE_REASONS:
+        # Refused in answer to MAIL FROM: it is the sender that was rejected.
+        return 'rejected'
     if reason == 'hostunknown' and status and status[0] == '4':
         # A temporary DNS failure: the domain may well exist.
         return 'networkerror'
@@ -383,9 +403,10 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None) ->
 _OVERRIDABLE = {
     'userunknown': frozenset({'mailboxfull', 'filtered', 'speeding', 'mailererror', 'suspend',
                               'blocked', 'spamdetected', 'policyviolation', 'hostunknown'}),
-    'expired': frozenset({'networkerror', 'hostunknown', 'mailboxfull', 'blocked', 'systemerror'}),
+    'expired': frozenset({'hostunknown', 'mailboxfull', 'blocked', 'systemerror', 'requireptr',
+                          'systemfull', 'badreputation', 'notaccept'}),
     # Microsoft answers 5.1.10 (null MX in RFC 7505) for "RecipientNotFound".
-    'notaccept': frozenset({'userunknown'}),
+    'notaccept': frozenset({'userunknown', 'toomanyconn', 'speeding'}),
 }
 
 

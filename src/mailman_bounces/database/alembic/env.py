@@ -14,10 +14,8 @@ from mailman_bounces.database.schema import VERSION_TABLE, is_plugin_table
 
 def _include_object(obj, name, type_, reflected, compare_to):
     # Autogeneration must only ever see the plugin's tables.
-    if type_ == 'table':
-        return is_plugin_table(name)
-    table = getattr(obj, 'table', None)
-    return table is None or is_plugin_table(table.name)
+    table = name if type_ == 'table' else obj.table.name
+    return is_plugin_table(table) and table != VERSION_TABLE
 
 
 def run_migrations_online():
