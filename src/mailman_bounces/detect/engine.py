@@ -102,9 +102,9 @@ def kind_of(recipients: list[Recipient]) -> Kind:
     for recipient in recipients:
         if recipient.reason in NON_FAILURE_REASONS:
             continue
-        if recipient.action == 'failed':
-            return Kind.bounce
-        if recipient.action in ('delayed', 'expired') or status_class(recipient.status) == '4':
+        if recipient.action in ('failed', 'expired'):
+            return Kind.bounce  # 'expired' (some MTAs): gave up, the message is lost
+        if recipient.action == 'delayed' or status_class(recipient.status) == '4':
             kind = Kind.delay
     return kind
 
@@ -168,7 +168,7 @@ def _class_without_status(found: Found, reply_code: str | None, action: str | No
         return reply_code[0]
     if found.permanent is not None:
         return '5' if found.permanent else '4'
-    if action in ('failed',):
+    if action in ('failed', 'expired'):
         return '5'
     if action in ('delayed',):
         return '4'

@@ -43,8 +43,14 @@ class Score:
     reason_misses: list[str] = field(default_factory=list)
 
     def ratio(self, name: str) -> float:
-        total = self.messages if name == 'exact' else self.recipients
+        """*name* as a fraction: messages for 'exact', recipients for 'matched', and
+        for the per-recipient fields, the recipients both Sisimai and we found."""
+        total = {'exact': self.messages, 'matched': self.recipients}.get(name, self.matched)
         return getattr(self, name) / total if total else 0.0
+
+    def ratio_of_all(self, name: str) -> float:
+        """A per-recipient field over all Sisimai's recipients (unmatched ones count as wrong)."""
+        return getattr(self, name) / self.recipients if self.recipients else 0.0
 
 
 def load_cases(corpus: str) -> tuple[list[Case], list[Case]]:

@@ -42,6 +42,9 @@ _CUE_RE = re.compile(
 )
 _SENDER_CONTEXT_RE = re.compile(r'(?:mail from|from:|sender|reply-to|return-path|envelope-from|'
                                 r'sent by|smtp\.mail=|header\.from|\bfrom\s*<)\s*:?\s*<?$', re.IGNORECASE)
+_TEMPORARY_RE = re.compile(r'\b(?:delayed|delay|will (?:continue|keep) (?:to )?(?:try|retry)|'
+                           r'will be retried|still trying|warning message only|not yet been delivered|'
+                           r'temporar(?:y|ily) (?:failure|error|problem))\b', re.IGNORECASE)
 MAX_LINES = 200
 
 
@@ -55,6 +58,10 @@ def parse(mail: Mail) -> Finding | None:
         found = _from_text_lines(text, excluded)
     if not found:
         found = _from_original_to(mail, text, excluded)
+    # A non-delivery notice is a permanent failure unless it says it will retry.
+    permanent = not _TEMPORARY_RE.search(mail.subject) and not _TEMPORARY_RE.search(text[:3000])
+    for item in found:
+        item.permanent = permanent
     return Finding(found) if found else None
 
 
