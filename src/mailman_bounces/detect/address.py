@@ -29,7 +29,7 @@ ADDRESS_IN_TEXT_RE = re.compile(
 MAX_ADDRESS_LENGTH = 254
 MAX_LOCAL_LENGTH = 64
 
-_STRIP_CHARS = ' \t\r\n<>"\'()[],;:.'
+_STRIP_CHARS = ' \t\r\n<>"\'(),;:.'
 _PREFIX_RE = re.compile(r'\A(?:rfc822|smtp|x400|unknown|utf-8)\s*;\s*', re.IGNORECASE)
 
 
@@ -45,6 +45,8 @@ def clean_address(value: str | None) -> str | None:
     if text.startswith('<') and '>' in text:
         text = text[1:text.index('>')]
     text = text.strip(_STRIP_CHARS)
+    if '@[' not in text:
+        text = text.strip('[]').strip(_STRIP_CHARS)
     if text.lower().startswith('mailto:'):
         text = text[7:]
     if not text or len(text) > MAX_ADDRESS_LENGTH:

@@ -17,7 +17,13 @@ from .mail import MAX_RECIPIENTS, Finding, Found, Mail
 from .message import parse
 from .reasons import NON_FAILURE_REASONS, classify, severity_of
 from .report import Kind, Recipient, Report, Severity
-from .status import find_command, find_reply_code, find_status, normalise_status, status_class
+from .status import (
+    find_command,
+    find_reply_code,
+    find_status,
+    normalise_status,
+    status_class,
+)
 
 MAX_DIAGNOSTIC = 1000
 MAX_FORWARD_DEPTH = 2
@@ -56,7 +62,7 @@ def _detect(mail: Mail, depth: int) -> Report:
     for name, parser in registry.FORMATS:
         try:
             finding = parser(mail)
-        except Exception:  # noqa: BLE001 - a broken message is "not this format"
+        except Exception:  # noqa: BLE001, S112 - a broken message is "not this format"
             continue
         if finding is None:
             continue
@@ -199,4 +205,4 @@ def _remote(value: str | None) -> str | None:
     return value[:255] or None
 
 
-__all__ = ['detect', 'Report', 'Recipient', 'Kind', 'Severity']
+__all__ = ['Kind', 'Recipient', 'Report', 'Severity', 'detect']

@@ -60,7 +60,7 @@ def html_to_text(html: str) -> str:
 class Mail:
     """A parsed message plus lazily computed views of it."""
 
-    __slots__ = ('root', '_parts', '_subject', '_sender', '_text', '_original')
+    __slots__ = ('_original', '_parts', '_sender', '_subject', '_text', 'root')
 
     def __init__(self, root: Part) -> None:
         self.root = root

@@ -45,7 +45,7 @@ def _message_bytes(message: Message) -> bytes:
     """Flatten an :mod:`email` message back to bytes, whatever state it is in."""
     try:
         return message.as_bytes()
-    except Exception:  # noqa: BLE001 - malformed messages raise anything from the generator
+    except Exception:  # noqa: BLE001, S110 - malformed messages raise anything from the generator
         pass
     try:
         return message.as_string().encode('utf-8', 'surrogateescape')
@@ -68,7 +68,7 @@ def _walk_fallback(message: Message) -> bytes:
             payload = part.get_payload()
             if isinstance(payload, str):
                 pieces.append(payload)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001, S110 - keep what was collected
         pass
     return '\n'.join(pieces).encode('utf-8', 'surrogateescape')
 
@@ -151,7 +151,7 @@ def decode_bytes(raw: bytes, charset: str | None) -> str:
 class Part:
     """One MIME entity: its fields, its raw body, and lazily its children."""
 
-    __slots__ = ('fields', 'body', 'depth', '_children', '_ctype', '_params', '_text')
+    __slots__ = ('_children', '_ctype', '_params', '_text', 'body', 'depth', 'fields')
 
     def __init__(self, fields: list[tuple[str, str]], body: str, depth: int = 0) -> None:
         self.fields = fields
