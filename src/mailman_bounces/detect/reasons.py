@@ -117,16 +117,19 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'has been replaced by', r'address has (?:been )?(?:moved|changed)', r'moved permanently',
         r'user has moved', r'new address is',
     )),
+    ('badreputation', (
+        r'reputation', r'poor sending', r'user complaints', r'sending ip .{0,40}(?:low|poor)',
+    )),
     ('speeding', (
         r'rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent|in)',
         r'too much mail', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
-        r'sending limits?',
+        r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
     )),
     ('toomanyconn', (
         r'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|recipients)',
         r'connection (?:limit|rate limit)', r'too many hosts', r'maximum number of connections',
-        r'too many open connections',
+        r'too many open connections', r'frequency limit',
     )),
     ('mailboxfull', (
         r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?quota',
@@ -172,8 +175,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'not have (?:a )?(?:valid )?reverse', r'dns (?:name|hostname) .{0,30}does not match',
         r'ip (?:address )?has no (?:ptr|name)', r'hostname .{0,40}is not resolvable',
     )),
-    ('badreputation', (
-        r'reputation', r'poor sending', r'sending ip .{0,40}(?:low|poor)',
+    ('notcompliantrfc', (
+        r'rfc ?5322', r'rfc ?2822', r'rfc ?822', r'rfc ?5321', r'not (?:rfc|standards?)[- ]compliant',
+        r'(?:duplicate|multiple|more than one) .{0,20}headers?', r'header (?:is )?(?:missing|invalid)',
+        r'missing .{0,20}header', r'bare (?:line ?feed|lf)', r'does not conform',
+        r'not (?:in )?compliance with', r'non[- ]compliant', r'multiple addresses in from',
     )),
     ('spamdetected', (
         r'\bspam', r'\bjunk', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
@@ -188,6 +194,14 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
         r'restricted (?:content|file)', r'(?:local|security|content|email|message) policy',
         r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic', r'by policy',
+    )),
+    ('suspend', (
+        r'suspended', r'disabled', r'deactivated', r'inactive', r'not active', r'no longer active',
+        r'account (?:has been |is )?(?:locked|closed|frozen|expired|blocked|terminated|cancell?ed)',
+        r'mailbox (?:is )?(?:locked|temporarily)', r'is not currently',
+        r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
+        r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been', r'\blocked\b',
+        r'(?:mailbox|account) (?:is )?frozen', r'(?:recipient|user).{0,4} account is (?:blocked|locked|disabled)',
     )),
     ('rejected', (
         r'sender (?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
@@ -208,14 +222,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
         r'is not allowed to send', r'blocked by', r'\bblocked\b', r'denied',
     )),
-    ('notcompliantrfc', (
-        r'rfc ?5322', r'rfc ?2822', r'rfc ?822', r'rfc ?5321', r'not (?:rfc|standards?)[- ]compliant',
-        r'(?:duplicate|multiple|more than one) .{0,20}headers?', r'header (?:is )?(?:missing|invalid)',
-        r'missing .{0,20}header', r'bare (?:line ?feed|lf)', r'does not conform',
-        r'not (?:in )?compliance with', r'non[- ]compliant',
-    )),
     ('securityerror', (
-        r'authentication (?:is )?required', r'auth(?:entication)? (?:failed|failure)',
+        r'authentication (?:is )?required', r'auth(?:entication)? (?:failed|failure)', r'smtp authentication',
         r'(?:must|should) (?:issue|use) (?:a )?starttls', r'starttls', r'\btls\b', r'encryption',
         r'certificate', r'insecure', r'not authenticated', r'authentication credentials',
         r'access (?:is )?not (?:permitted|allowed)', r'unauthori[sz]ed', r'security',
@@ -235,14 +243,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'recipient (?:has )?chosen to', r'refused by (?:the )?(?:user|recipient)',
         r'rejected for (?:policy )?reasons? by (?:the )?recipient', r'(?:user|recipient) rejected',
         r'is not accepting (?:mail|email)', r'rejected by (?:the )?user',
-    )),
-    ('suspend', (
-        r'suspended', r'disabled', r'deactivated', r'inactive', r'not active', r'no longer active',
-        r'account (?:has been |is )?(?:locked|closed|frozen|expired|blocked|terminated|cancell?ed)',
-        r'mailbox (?:is )?(?:locked|temporarily)', r'is not currently',
-        r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
-        r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been', r'\blocked\b',
-        r'(?:mailbox|account) (?:is )?frozen',
     )),
     ('notaccept', (
         r'does not accept (?:any )?mail', r'null mx', r'accepts? no mail', r'not accepting mail',
@@ -303,7 +303,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('systemerror', (
         r'system error', r'internal (?:server )?error', r'server error', r'config(?:uration)? error',
-        r'temporary (?:local |server )?(?:problem|failure)', r'too many recursive', r'mailing list expansion',
+        r'temporary (?:local|server) (?:problem|failure)', r'temporary local problem', r'too many recursive', r'mailing list expansion',
         r'routing server failure', r'unable to process', r'i/o error', r'system (?:is )?(?:down|unavailable)',
         r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:not )?(?:un)?available',
         r'try again later', r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
@@ -326,7 +326,7 @@ _PHRASE_RES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-_NOT_WORDING_RE = re.compile(r'(?:https?://|www\.)\S+|[^\s<>()\[\]"\',;:]+@[^\s<>()\[\]"\',;:]+')
+_NOT_WORDING_RE = re.compile(r'#[\w-]+|[^\s<>()\[\]"\',;:]+@[^\s<>()\[\]"\',;:]+')
 
 
 def reason_from_text(text: str | None) -> str | None:
@@ -401,7 +401,7 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None) ->
 # A decisive status code can still be overridden by an unambiguous phrase: servers
 # often answer 5.1.1 for a full mailbox or a filter rejection.
 _OVERRIDABLE = {
-    'userunknown': frozenset({'mailboxfull', 'filtered', 'speeding', 'mailererror', 'suspend',
+    'userunknown': frozenset({'mailboxfull', 'filtered', 'speeding', 'mailererror',
                               'blocked', 'spamdetected', 'policyviolation', 'hostunknown'}),
     'expired': frozenset({'hostunknown', 'mailboxfull', 'blocked', 'systemerror', 'requireptr',
                           'systemfull', 'badreputation', 'notaccept'}),

@@ -14,6 +14,7 @@ from ..address import ADDRESS_IN_TEXT_RE, clean_address
 from ..mail import Found, Mail
 
 MAX_DIAGNOSTIC_LINES = 8
+MAX_OCCURRENCES = 5
 
 # Separators before the returned original message, across MTAs and languages.
 ORIGINAL_MESSAGE_RE = re.compile(
@@ -86,27 +87,35 @@ def _close(current: Found | None, lines: list[str]) -> None:
 def diagnostic_near(text: str, address: str | None, original: str | None = None,
                     max_lines: int = 5) -> str | None:
     """The explanation next to *address* in *text*: the rest of the line it is on
-    plus the following lines up to a blank line or another address."""
+    plus the following lines up to a blank line or another address.  Tries each
+    place the address appears until one says more than the address itself."""
     if not text:
         return None
     lowered = text.lower()
     for candidate in (address, original):
         if not candidate:
             continue
-        index = lowered.find(candidate.strip('<>').lower())
-        if index < 0:
-            continue
-        line_start = lowered.rfind('\n', 0, index) + 1
-        lines = text[line_start:].split('\n', max_lines + 1)[:max_lines + 1]
-        picked = [lines[0]]
-        for line in lines[1:]:
-            if not line.strip() or ANGLE_ADDRESS_RE.search(line):
+        needle = candidate.strip('<>').lower()
+        index = lowered.find(needle)
+        for _ in range(MAX_OCCURRENCES):
+            if index < 0:
                 break
-            picked.append(line)
-        result = ' '.join(line.strip() for line in picked)
-        if len(result) > len(candidate) + 6:
-            return result
+            result = _explanation_at(text, index, max_lines)
+            if len(result) > len(candidate) + 6:
+                return result
+            index = lowered.find(needle, index + len(needle))
     return None
+
+
+def _explanation_at(text: str, index: int, max_lines: int) -> str:
+    line_start = text.rfind('\n', 0, index) + 1
+    lines = text[line_start:].split('\n', max_lines + 1)[:max_lines + 1]
+    picked = [lines[0]]
+    for line in lines[1:]:
+        if not line.strip() or ANGLE_ADDRESS_RE.search(line):
+            break
+        picked.append(line)
+    return ' '.join(line.strip() for line in picked)
 
 
 def addresses_in(text: str) -> list[str]:

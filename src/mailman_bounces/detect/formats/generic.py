@@ -102,9 +102,11 @@ def _from_text_lines(text: str, excluded: set[str]) -> list[Found]:
         context = _block_from(lines, number)
         if not _CUE_RE.search(context.replace(address, ' ')) and not _under_failure_heading(lines, number):
             continue
-        if any(item.address == address for item in found):
-            continue
-        found.append(Found(address=address, diagnostic=context))
+        known = next((item for item in found if item.address == address), None)
+        if known is None:
+            found.append(Found(address=address, diagnostic=context))
+        elif not reason_from_text(known.diagnostic) and reason_from_text(context):
+            known.diagnostic = context  # listed under a heading first, explained later
     return found
 
 
