@@ -156,9 +156,13 @@ def _results(ours: Score, flufl_hits: int, flufl_total: int, engine_rate: float,
         'recipients': ours.recipients,
         'exact_recipients': ours.ratio('exact'),
         'exact_recipients_excluding_disputed': (ours.exact + len(disputed)) / ours.messages,
+        'recipients_found_by_both': ours.matched,
         'status_class': ours.ratio('status_agree'),
         'reason': ours.ratio('reason_agree'),
         'hard_soft': ours.ratio('hard_agree'),
+        'status_class_of_all': ours.ratio_of_all('status_agree'),
+        'reason_of_all': ours.ratio_of_all('reason_agree'),
+        'hard_soft_of_all': ours.ratio_of_all('hard_agree'),
         'flufl_exact_recipients': flufl_hits / flufl_total if flufl_total else 0.0,
         'messages_timed': messages,
         'engine_msgs_per_s': engine_rate,
@@ -177,15 +181,19 @@ def render(results: dict[str, object], ours: Score) -> str:
     def pct(name: str) -> str:
         return f'{100 * float(results[name]):.1f} %'  # type: ignore[arg-type]
 
+    all_three = ' / '.join(f"{100 * float(results[name]):.1f}"  # type: ignore[arg-type]
+                           for name in ('status_class_of_all', 'reason_of_all', 'hard_soft_of_all')) + ' %'
     rows = [
         ('Bounce messages compared', str(results['bounce_messages'])),
-        ('Recipients compared', str(results['recipients'])),
+        ('Recipients in Sisimai records', str(results['recipients'])),
+        ('Recipients found by both', str(results['recipients_found_by_both'])),
         ('Recipients exactly as Sisimai', pct('exact_recipients')),
         ('  same, disputed messages excluded', pct('exact_recipients_excluding_disputed')),
         ('flufl.bounce: recipients exactly as Sisimai', pct('flufl_exact_recipients')),
-        ('DSN status class agrees', pct('status_class')),
-        ('Reason agrees', pct('reason')),
-        ('Hard/soft agrees (hardbounce)', pct('hard_soft')),
+        ('DSN status class agrees (recipients found by both)', pct('status_class')),
+        ('Reason agrees (recipients found by both)', pct('reason')),
+        ('Hard/soft agrees with hardbounce (found by both)', pct('hard_soft')),
+        ('  the three above over all Sisimai recipients', all_three),
         ('Non-bounces reported as bounce', str(len(results['non_bounces_reported_as_bounce']))),  # type: ignore[arg-type]
         ('Inputs raising an exception', str(results['inputs_raising'])),
         ('Messages timed (parse + classify, from bytes)', str(results['messages_timed'])),
