@@ -30,6 +30,7 @@ from mailman_bounces.detect.evaluate import Case, Score, load_cases, score
 
 CORPUS = os.path.join(ROOT, 'src', 'mailman_bounces', 'tests', 'data', 'corpus')
 RESULTS = os.path.join(ROOT, 'bench', 'results')
+DOCS = os.path.join(ROOT, 'src', 'mailman_bounces', 'docs', 'detection.rst')
 SISIMAI_MESSAGES_PER_SECOND = 770.0  # whole corpus, whole process, this machine class
 
 # Messages where we believe Sisimai's answer is wrong, and why (checked by hand).
@@ -112,6 +113,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--repeat', type=int, default=7)
     parser.add_argument('--corpus', default=CORPUS)
+    parser.add_argument('--update-docs', action='store_true',
+                        help=f'write the table into {os.path.relpath(DOCS, ROOT)}')
     arguments = parser.parse_args()
 
     bounces, others = load_cases(arguments.corpus)
@@ -133,7 +136,29 @@ def main() -> int:
         json.dump(results, handle, indent=2)
         handle.write('\n')
     print(text)
+    if arguments.update_docs:
+        update_docs(text)
     return 0
+
+
+def update_docs(text: str) -> None:
+    """Replace the benchmark sections of the documentation with this run's."""
+    table = text.split('\n\n', 1)[0]
+    wrong = '\n'.join(f'* ``{name}``: {why}' for name, why in sorted(SISIMAI_WRONG.items()))
+    with open(DOCS, encoding='utf-8') as handle:
+        doc = handle.read()
+    literal = '::\n\n' + '\n'.join(f'    {line}' if line else '' for line in table.split('\n'))
+    doc = _replace_between(doc, 'benchmark-table', literal)
+    doc = _replace_between(doc, 'sisimai-wrong', wrong)
+    with open(DOCS, 'w', encoding='utf-8') as handle:
+        handle.write(doc)
+
+
+def _replace_between(doc: str, name: str, content: str) -> str:
+    start, end = f'.. {name}-start\n', f'.. {name}-end\n'
+    head, _, rest = doc.partition(start)
+    _, _, tail = rest.partition(end)
+    return f'{head}{start}\n{content}\n\n{end}{tail}'
 
 
 def _raises(messages: list[bytes]) -> int:
