@@ -110,8 +110,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited)',
         r'(?:not permitted|unable|not allowed|not authori[sz]ed|cannot|can.t) to relay',
         r'we do not relay', r'no relaying', r'relaying (?:mail )?(?:to .{1,60} )?(?:is )?not allowed',
-        r'relay not permitted', r'we do not relay', r'not local host', r'relay denied',
-        r'open relay', r'relaying denied',
+        r'relay not permitted', r'not local host', r'relay denied', r'not configured to relay',
+        r'insecure mail relay', r'relaying denied',
     )),
     ('hasmoved', (
         r'has been replaced by', r'address has (?:been )?(?:moved|changed)', r'moved permanently',
@@ -120,16 +120,16 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('badreputation', (
         r'reputation', r'poor sending', r'user complaints', r'sending ip .{0,40}(?:low|poor)',
     )),
+    ('toomanyconn', (
+        r'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|recipients)',
+        r'connection (?:limit|rate limit)', r'too many hosts', r'maximum number of connections',
+        r'too many open connections', r'frequency limit',
+    )),
     ('speeding', (
         r'rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent|in)',
         r'too much mail', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
         r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
-    )),
-    ('toomanyconn', (
-        r'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|recipients)',
-        r'connection (?:limit|rate limit)', r'too many hosts', r'maximum number of connections',
-        r'too many open connections', r'frequency limit',
     )),
     ('mailboxfull', (
         r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?quota',
@@ -174,6 +174,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:unable|cannot|could not) to? ?resolve (?:the )?(?:ip|host|client)',
         r'not have (?:a )?(?:valid )?reverse', r'dns (?:name|hostname) .{0,30}does not match',
         r'ip (?:address )?has no (?:ptr|name)', r'hostname .{0,40}is not resolvable',
+        r'(?:mismatch(?:es)?|does not match) (?:the )?client ip',
     )),
     ('notcompliantrfc', (
         r'rfc ?5322', r'rfc ?2822', r'rfc ?822', r'rfc ?5321', r'not (?:rfc|standards?)[- ]compliant',
@@ -217,8 +218,9 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential', r'access denied',
         r'refused to talk', r'connection (?:refused|rejected) (?:by|from)', r'not allowed to connect',
         r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)',
-        r'sender ip', r'too many bad', r'blocked using', r'service permits',
-        r'(?:access|connection|connections?) (?:is )?(?:blocked|refused)',
+        r'sender ip', r'too many bad', r'blocked using', r'service permits', r'invalid ip',
+        r'which is an open relay', r'messages from \S+ weren.t sent',
+        r'(?:access|connections?) (?:is )?blocked', r'server refused',
         r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
         r'is not allowed to send', r'blocked by', r'\bblocked\b', r'denied',
     )),
@@ -291,12 +293,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
     )),
     ('networkerror', (
-        r'connection (?:timed out|refused|reset|lost|dropped|closed|failure|failed)',
+        r'connection (?:refused|reset|lost|dropped|closed|failure|failed)',
         r'network (?:is )?unreachable', r'no route to host', r'could not connect', r'couldn.t connect',
         r'connect to .{0,80}(?:failed|refused)', r'too many hops', r'mail loop', r'loops? back to myself',
         r'routing loop', r'message looping', r'lost connection', r'dns (?:lookup|query|resolution) (?:failed|error|timeout)',
         r'temporary failure in name resolution', r'hop count exceeded', r'read timeout',
-        r'unable to connect', r'failed to connect', r'connection to .{0,80}(?:failed|lost)',
+        r'failed to connect', r'connection to .{0,80}(?:failed|lost)',
         r'(?:establish|make|open) an? (?:smtp )?connection', r'network error', r'socket error',
         r'host not reachable', r'malformed or unexpected name server reply', r'loop detected',
         r'name server', r'nameserver', r'loop(?:ing)? ', r'too many (?:received|\"?received\"?) headers',
@@ -305,7 +307,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'system error', r'internal (?:server )?error', r'server error', r'config(?:uration)? error',
         r'temporary (?:local|server) (?:problem|failure)', r'temporary local problem', r'too many recursive', r'mailing list expansion',
         r'routing server failure', r'unable to process', r'i/o error', r'system (?:is )?(?:down|unavailable)',
-        r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:not )?(?:un)?available',
+        r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:is )?(?:currently |temporarily )?(?:not )?(?:un)?available',
         r'try again later', r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
     )),
     ('syntaxerror', (
@@ -329,17 +331,24 @@ _PHRASE_RES: list[tuple[str, re.Pattern[str]]] = [
 _NOT_WORDING_RE = re.compile(r'#[\w-]+|[^\s<>()\[\]"\',;:]+@[^\s<>()\[\]"\',;:]+')
 
 
+# MTA boilerplate that contains reason words without being the reason.
+_BOILERPLATE_RE = re.compile(r'delivery temporarily suspended:')
+
+
 def reason_from_text(text: str | None) -> str | None:
     """The first reason whose phrases match *text* (any case), or ``None``."""
     if not text:
         return None
     # Addresses and URLs are not wording: "filtered@example.com" or a help link
     # ending in "#userunknown" must not decide the reason.
-    lowered = _NOT_WORDING_RE.sub(' ', text.lower())
+    lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text.lower()))
+    weak = None
     for reason, pattern in _PHRASE_RES:
         if pattern.search(lowered):
-            return reason
-    return None
+            if reason not in WEAK_TEXT_REASONS:
+                return reason
+            weak = weak or reason  # "giving up": look on for the actual cause
+    return weak
 
 
 def _status_key(status: str | None) -> str | None:
@@ -403,7 +412,7 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None) ->
 _OVERRIDABLE = {
     'userunknown': frozenset({'mailboxfull', 'filtered', 'speeding', 'mailererror',
                               'blocked', 'spamdetected', 'policyviolation', 'hostunknown'}),
-    'expired': frozenset({'hostunknown', 'mailboxfull', 'blocked', 'systemerror', 'requireptr',
+    'expired': frozenset({'hostunknown', 'mailboxfull', 'blocked', 'systemerror', 'requireptr', 'networkerror',
                           'systemfull', 'badreputation', 'notaccept'}),
     # Microsoft answers 5.1.10 (null MX in RFC 7505) for "RecipientNotFound".
     'notaccept': frozenset({'userunknown', 'toomanyconn', 'speeding'}),

@@ -50,7 +50,7 @@ def read_transcript(transcript: str) -> list[Found]:
         line = line.strip()
         talking = _TALKING_RE.match(line)
         if talking:
-            remote, replies = talking.group(1), []
+            remote, replies, command = talking.group(1), [], None
             continue
         if line.startswith('<<<'):
             replies.append(line[3:].strip())
@@ -65,7 +65,7 @@ def read_transcript(transcript: str) -> list[Found]:
         found.append(Found(address=result.group('target'), diagnostic=diagnostic,
                            reply_code=result.group('code'), status=result.group('status'),
                            remote_mta=remote, command=command))
-        replies = []
+        replies, command = [], None
     return found
 
 
