@@ -284,13 +284,9 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('expired', (
         r'retry time(?:out)? (?:not reached|exceeded|expired)', r'delivery time expired',
-        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)',
-        r'could not be delivered (?:for|within|in)', r'giving up', r'gave up', r'time limit',
-        r'did not accept our requests to connect', r'failing for a long time',
-        r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
-        r'(?:has not|hasn.t) been delivered', r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired',
-        r'not yet been delivered', r'will (?:keep|continue) (?:trying|retrying|to try)',
-        r'delayed', r'deferred', r'timeout', r'timed out', r'still trying',
+        r'message (?:has )?expired', r'did not accept our requests to connect', r'failing for a long time',
+        r'could not be delivered (?:for|within|in)', r'(?:connection|operation) timed out',
+        r'retry timeout', r'delivery (?:attempts? )?(?:has )?expired', r'envelope expired',
     )),
     ('networkerror', (
         r'connection (?:refused|reset|lost|dropped|closed|failure|failed)',
@@ -319,12 +315,22 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'content', r'header', r'charset', r'encoding', r'\bmime\b', r'8-?bit', r'invalid character',
         r'malformed', r'message (?:contains|has) invalid',
     )),
+    ('expired:weak', (
+        r'message (?:has been )?delayed', r'\bexpired\b', r'expir(?:y|ation)', r'giving up', r'gave up',
+        r'time limit', r'too long in (?:the )?queue', r'queue(?:d)? (?:too long|timeout)',
+        r'(?:has not|hasn.t) been delivered', r'not yet been delivered',
+        r'will (?:keep|continue) (?:trying|retrying|to try)', r'delayed', r'deferred', r'timeout',
+        r'timed out', r'still trying',
+    )),
     ('onhold', ()),
 ]
 
-_PHRASE_RES: list[tuple[str, re.Pattern[str]]] = [
-    (reason, re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
-    for reason, phrases in PHRASES if phrases
+# 'name:weak' tables hold vague wording ("giving up", "delayed"): it names the
+# reason only when nothing more specific matches and no status code hints.
+_PHRASE_RES: list[tuple[str, bool, re.Pattern[str]]] = [
+    (name.split(':')[0], name.endswith(':weak'),
+     re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
+    for name, phrases in PHRASES if phrases
 ]
 
 
@@ -342,13 +348,21 @@ def reason_from_text(text: str | None) -> str | None:
     # Addresses and URLs are not wording: "filtered@example.com" or a help link
     # ending in "#userunknown" must not decide the reason.
     lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text.lower()))
-    weak = None
-    for reason, pattern in _PHRASE_RES:
+    for reason, _, pattern in _PHRASE_RES:
         if pattern.search(lowered):
-            if reason not in WEAK_TEXT_REASONS:
-                return reason
-            weak = weak or reason  # "giving up": look on for the actual cause
-    return weak
+            return reason
+    return None
+
+
+def _weak_text(text: str | None) -> bool:
+    """True when *text* names its reason only through vague wording."""
+    if not text:
+        return False
+    lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text.lower()))
+    for _, weak, pattern in _PHRASE_RES:
+        if pattern.search(lowered):
+            return weak
+    return False
 
 
 def _status_key(status: str | None) -> str | None:
@@ -359,10 +373,6 @@ def _status_key(status: str | None) -> str | None:
 
 # Reasons that, in answer to MAIL FROM, can only be about the sender.
 _SENDER_SIDE_REASONS = frozenset({'userunknown', 'hostunknown', 'filtered', 'onhold', 'undefined'})
-
-# Reasons whose phrases are vague ("giving up", "delayed"): a status code hint wins over them.
-WEAK_TEXT_REASONS = frozenset({'expired'})
-
 
 def classify(status: str | None, diagnostic: str | None, action: str | None = None,
              command: str | None = None) -> str:
@@ -394,7 +404,7 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None) ->
     if decisive and not _text_overrides(decisive, text_reason):
         return decisive
     hint = HINT_STATUS.get(key) if key else None
-    if text_reason and not (text_reason in WEAK_TEXT_REASONS and hint):
+    if text_reason and not (hint and _weak_text(diagnostic)):
         return text_reason
     if decisive:
         return decisive
