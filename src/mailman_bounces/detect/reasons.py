@@ -337,32 +337,26 @@ _PHRASE_RES: list[tuple[str, bool, re.Pattern[str]]] = [
 _NOT_WORDING_RE = re.compile(r'#[\w-]+|[^\s<>()\[\]"\',;:]+@[^\s<>()\[\]"\',;:]+')
 
 
+MAX_TEXT = 4000  # a diagnostic's cause is in its first lines
+
 # MTA boilerplate that contains reason words without being the reason.
 _BOILERPLATE_RE = re.compile(r'delivery temporarily suspended:')
 
 
 def reason_from_text(text: str | None) -> str | None:
     """The first reason whose phrases match *text* (any case), or ``None``."""
-    if not text:
-        return None
-    # Addresses and URLs are not wording: "filtered@example.com" or a help link
-    # ending in "#userunknown" must not decide the reason.
-    lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text.lower()))
-    for reason, _, pattern in _PHRASE_RES:
-        if pattern.search(lowered):
-            return reason
-    return None
+    return _match_text(text)[0] if text else None
 
 
-def _weak_text(text: str | None) -> bool:
-    """True when *text* names its reason only through vague wording."""
-    if not text:
-        return False
-    lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text.lower()))
-    for _, weak, pattern in _PHRASE_RES:
+def _match_text(text: str) -> tuple[str | None, bool]:
+    """(reason, True when it was named only through vague wording) for *text*."""
+    # Addresses and URL fragments are not wording: "filtered@example.com" or a
+    # help link ending in "#userunknown" must not decide the reason.
+    lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text[:MAX_TEXT].lower()))
+    for reason, weak, pattern in _PHRASE_RES:
         if pattern.search(lowered):
-            return weak
-    return False
+            return reason, weak
+    return None, False
 
 
 def _status_key(status: str | None) -> str | None:
@@ -400,11 +394,11 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
 def _classify(status: str | None, diagnostic: str | None, action: str | None) -> str:
     key = _status_key(status)
     decisive = DECISIVE_STATUS.get(key) if key else None
-    text_reason = reason_from_text(diagnostic)
+    text_reason, weak_wording = _match_text(diagnostic) if diagnostic else (None, False)
     if decisive and not _text_overrides(decisive, text_reason):
         return decisive
     hint = HINT_STATUS.get(key) if key else None
-    if text_reason and not (hint and _weak_text(diagnostic)):
+    if text_reason and not (hint and weak_wording):
         return text_reason
     if decisive:
         return decisive

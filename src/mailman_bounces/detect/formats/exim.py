@@ -44,9 +44,9 @@ _DELAY_RE = re.compile(r'has not yet been delivered', re.IGNORECASE)
 
 def parse(mail: Mail) -> Finding | None:
     text = mail.text
-    if not _BANNER_RE.search(text):
+    if not _BANNER_RE.search(text, 0, 3000):
         return None
-    start = _LIST_START_RE.search(text)
+    start = _LIST_START_RE.search(text, 0, 20000)
     if not start:
         return None
     head = text[:start.start()]
