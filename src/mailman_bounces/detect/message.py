@@ -270,6 +270,9 @@ class Part:
                     text = decode_bytes(text.encode('latin-1'), charset)
             else:
                 text = decode_bytes(self.payload_bytes(), charset)[:MAX_TEXT_CHARS]
+            if '\x1b$' in text and not _needs_charset(charset):
+                # ISO-2022-JP without a charset label (common in Japanese DSNs)
+                text = decode_bytes(text.encode('latin-1', 'replace'), 'iso-2022-jp')
             if '\r' in text:
                 text = text.replace('\r\n', '\n').replace('\r', '\n')
             self._text = text

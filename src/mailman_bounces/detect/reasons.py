@@ -103,6 +103,10 @@ HINT_STATUS = {
 # Phrase tables, most specific reasons first: the first reason whose phrases
 # match the (lower-cased) diagnostic wins.  Plain data, one regex per reason.
 PHRASES: list[tuple[str, tuple[str, ...]]] = [
+    ('userunknown:strong', (
+        # Microsoft's directory-based edge blocking: the recipient is not in the directory.
+        r'recipient address rejected: access denied',
+    )),
     ('virusdetected', (
         r'\bvirus', r'malware', r'infected', r'trojan', r'\bworm\b',
     )),
@@ -126,7 +130,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'too many open connections', r'frequency limit',
     )),
     ('speeding', (
-        r'rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
+        r'(?<!connection )rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent|in)',
         r'too much mail', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
         r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
@@ -264,6 +268,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'host unreachable', r'all (?:relevant )?mx records point to non-existent hosts',
         r'couldn.t find any host named',
     )),
+    ('userunknown:strong', (
+        # Wording that states the address does not exist, whatever SMTP phase it
+        # answered (Yahoo and La Poste refuse unknown users after DATA).
+        r"(?:user|recipient) doesn.t have an? .{1,60} account", r'adresse destinataire invalide',
+        r'invalid recipient', r'check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct',
+    )),
     ('userunknown', (
         r'user (?:is )?unknown', r'unknown (?:user|recipient|local[- ]?part|mailbox|address|account)',
         r'no such (?:user|mailbox|recipient|address|account|local user|person)',
@@ -327,8 +337,9 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
 
 # 'name:weak' tables hold vague wording ("giving up", "delayed"): it names the
 # reason only when nothing more specific matches and no status code hints.
-_PHRASE_RES: list[tuple[str, bool, re.Pattern[str]]] = [
-    (name.split(':')[0], name.endswith(':weak'),
+# 'name:strong' wording is explicit enough to stand whatever the SMTP phase.
+_PHRASE_RES: list[tuple[str, str, re.Pattern[str]]] = [
+    (name.split(':')[0], name.partition(':')[2],
      re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
     for name, phrases in PHRASES if phrases
 ]
@@ -348,15 +359,15 @@ def reason_from_text(text: str | None) -> str | None:
     return _match_text(text)[0] if text else None
 
 
-def _match_text(text: str) -> tuple[str | None, bool]:
-    """(reason, True when it was named only through vague wording) for *text*."""
+def _match_text(text: str) -> tuple[str | None, str]:
+    """(reason, '' or 'weak' or 'strong': how the wording named it) for *text*."""
     # Addresses and URL fragments are not wording: "filtered@example.com" or a
     # help link ending in "#userunknown" must not decide the reason.
     lowered = _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text[:MAX_TEXT].lower()))
-    for reason, weak, pattern in _PHRASE_RES:
+    for reason, strength, pattern in _PHRASE_RES:
         if pattern.search(lowered):
-            return reason, weak
-    return None, False
+            return reason, strength
+    return None, ''
 
 
 def _status_key(status: str | None) -> str | None:
@@ -377,7 +388,8 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
     reason = _classify(status, diagnostic, action)
     key = _status_key(status)
     status_says = DECISIVE_STATUS.get(key) if key else None
-    if reason == 'userunknown' and status_says != 'userunknown' and command == 'DATA':
+    if reason == 'userunknown' and status_says != 'userunknown' and command == 'DATA' \
+            and _match_text(diagnostic or '')[1] != 'strong':
         # The server accepted the recipient at RCPT time, so the mailbox exists:
         # "unknown user" after the message data, without a 5.1.x code, is a
         # content filter's answer.  Soft: it says nothing sure about the address.
@@ -394,11 +406,11 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
 def _classify(status: str | None, diagnostic: str | None, action: str | None) -> str:
     key = _status_key(status)
     decisive = DECISIVE_STATUS.get(key) if key else None
-    text_reason, weak_wording = _match_text(diagnostic) if diagnostic else (None, False)
+    text_reason, strength = _match_text(diagnostic) if diagnostic else (None, '')
     if decisive and not _text_overrides(decisive, text_reason):
         return decisive
     hint = HINT_STATUS.get(key) if key else None
-    if text_reason and not (hint and weak_wording):
+    if text_reason and not (hint and strength == 'weak'):
         return text_reason
     if decisive:
         return decisive
