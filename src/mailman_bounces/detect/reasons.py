@@ -124,16 +124,16 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('badreputation', (
         r'reputation', r'poor sending', r'user complaints', r'sending ip .{0,40}(?:low|poor)',
     )),
-    ('toomanyconn', (
-        r'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|recipients)',
-        r'connection (?:limit|rate limit)', r'too many hosts', r'maximum number of connections',
-        r'too many open connections', r'frequency limit',
-    )),
     ('speeding', (
         r'(?<!connection )rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent|in)',
         r'too much mail', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
         r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
+    )),
+    ('toomanyconn', (
+        r'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|recipients)',
+        r'connection (?:limit|rate limit)', r'too many hosts', r'maximum number of connections',
+        r'too many open connections', r'frequency limit',
     )),
     ('mailboxfull', (
         r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?quota',
@@ -242,7 +242,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'return(?:ed)? (?:code|status) \d', r'child process',
     )),
     ('filtered', (
-        r'filter', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
+        # au/EZweb answer "550 : User unknown" (no address) when a domain filter refuses.
+        r'filter', r'\b550 : user unknown', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
         r'(?:blocked|refused|rejected) by (?:the )?recipient', r'not authori[sz]ed to (?:send|email)',
         r'due to (?:the )?(?:user|recipient)s?.? (?:settings?|preferences?|restrictions?)',
         r'has restrictions', r'only accepts? mail from', r'not (?:accepting|accept) (?:mail|messages) from',
