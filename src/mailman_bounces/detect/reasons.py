@@ -243,7 +243,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('filtered', (
         # au/EZweb answer "550 : User unknown" (no address) when a domain filter refuses.
-        r'filter', r'\b550 : user unknown', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
+        r'filter', r'\b550 : user unknown', r'badrcptto', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
         r'(?:blocked|refused|rejected) by (?:the )?recipient', r'not authori[sz]ed to (?:send|email)',
         r'due to (?:the )?(?:user|recipient)s?.? (?:settings?|preferences?|restrictions?)',
         r'has restrictions', r'only accepts? mail from', r'not (?:accepting|accept) (?:mail|messages) from',

@@ -14,8 +14,8 @@ from mailman_bounces.detect.evaluate import score
 FLOORS = {
     'exact': 0.970,         # recipients exactly as Sisimai's, per bounce message
     'status_agree': 0.975,  # DSN status class, per recipient found by both
-    'reason_agree': 0.830,  # reason, per recipient found by both
-    'hard_agree': 0.920,    # our severity == 'hard' vs Sisimai's hardbounce
+    'reason_agree': 0.850,  # reason, per recipient found by both
+    'hard_agree': 0.940,    # our severity == 'hard' vs Sisimai's hardbounce
 }
 
 
