@@ -482,3 +482,26 @@ def test_line_endings_do_not_matter() -> None:
         expected = detect(text).addresses
         assert detect(text.replace('\n', '\r\n')).addresses == expected
         assert detect(text.replace('\n', '\r')).addresses == expected
+
+
+LEGACY_COMPLAINT = """\
+From: staff@hotmail.example.com
+To: abuse@lists.example.org
+Subject: complaint about message from 192.0.2.10
+Content-Type: multipart/mixed; boundary="jmrp"
+
+--jmrp
+Content-Type: message/rfc822
+
+From: team@lists.example.org
+To: uma@hotmail.example.com
+Subject: [Team] news
+
+--jmrp--
+"""
+
+
+def test_legacy_hotmail_complaint_without_feedback_report() -> None:
+    report = detect(LEGACY_COMPLAINT)
+    assert report.kind is Kind.complaint
+    assert report.addresses == ['uma@hotmail.example.com']
