@@ -96,16 +96,19 @@ def _item(line: str, permanent: bool) -> Found | None:
         return Found(address=None, diagnostic=text, permanent=permanent)
     first = text.split()[0] if text.split() else ''
     address = clean_address(first)
-    angle = ANGLE_ADDRESS_RE.match(text[len(first):].strip())
+    consumed = len(first)
+    after_first = text[consumed:].lstrip()
+    angle = ANGLE_ADDRESS_RE.match(after_first)
     if angle and clean_address(angle.group(1)):
         # "a@b <c@d>: malformed address": the header's address is the one in brackets
-        first, address = text[:len(first) + angle.end() + 1], clean_address(angle.group(1))
+        address = clean_address(angle.group(1))
+        consumed = len(text) - len(after_first) + angle.end()
     if address is None:
         match = ANGLE_ADDRESS_RE.search(text)
         address = clean_address(match.group(1)) if match else None
     if address is None:
         return None
-    rest = text[len(first):].strip()
+    rest = text[consumed:].strip()
     original = None
     generated = _GENERATED_RE.search(rest)
     if generated:

@@ -100,3 +100,11 @@ def test_not_a_bounce_is_kind_none() -> None:
     assert report.kind is Kind.none
     assert report.recipients == []
     assert report.detector is None
+
+
+def test_mailman_message_class_if_installed() -> None:
+    mailman_message = pytest.importorskip('mailman.email.message')
+    message = email.message_from_bytes(SIMPLE_DSN, mailman_message.Message)
+    report = detect(message)
+    assert report.kind is Kind.bounce
+    assert report.addresses == ['alice@example.com']
