@@ -187,7 +187,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'not (?:in )?compliance with', r'non[- ]compliant', r'multiple addresses in from',
     )),
     ('spamdetected', (
-        r'\bspam', r'\bjunk', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
+        r'\bspam(?!haus|cop)', r'\bjunk', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
         r'message (?:was |has been )?(?:classified|identified|detected|flagged) as',
         r'content filter', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',

@@ -15,7 +15,7 @@ from .common import cut, read_blocks
 
 NAME = 'gmx'
 
-_START_RE = re.compile(r'following\s+address(?:es)?\s+failed:', re.IGNORECASE)
+_START_RE = re.compile(r'following\s+address(?:es|\(es\))?\s+failed:', re.IGNORECASE)
 _END_RE = re.compile(r'^-{2,} ?The header of the original message', re.IGNORECASE | re.MULTILINE)
 _ADDRESS_LINE_RE = re.compile(r'^"?(?P<address>[^"\s]+@[^"\s]+?)"?:?\s*$')
 _REASON_RE = re.compile(r'^For the following reason:\s*$', re.IGNORECASE | re.MULTILINE)
