@@ -41,7 +41,7 @@ SISIMAI_WRONG = {
                               'user@example.com; Sisimai ignores it and reports a placeholder',
     'maildir/bsd/arf-15.eml': 'no recipient in the report (To: "undisclosed"); Sisimai reports a placeholder',
     'maildir/bsd/lhost-apachejames-01.eml': 'RCPT TO is 000000000000@vtext.example.com (12 zeros); '
-                                            "Sisimai's 11-zero address appears nowhere in the message",
+                                            'Sisimai drops the first zero',
     'maildir/bsd/lhost-domino-03.eml': 'Final-Recipient and To: are kijitora@neko.example.org; '
                                        "Sisimai's .com address appears nowhere in the message",
     'maildir/bsd/lhost-office365-04.eml': 'Final-Recipient is otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp; '
