@@ -41,12 +41,21 @@ os.environ['MAILMAN_EXTRA_TESTING_CFG'] = _EXTRA_CFG
 
 
 class _Layers:
-    """Session-wide layer state, torn down in reverse order."""
+    """Session-wide layer state, torn down in reverse order.
+
+    The LMTP and REST layers each run a master whose thread reaps *any*
+    child process; two of them at once steal each other's children and hang
+    on tear-down.  So at most one of those "master" layers is up at a time.
+    """
 
     def __init__(self) -> None:
         self.up: list = []
 
-    def ensure(self, layer) -> None:
+    def ensure(self, layer, exclusive: tuple = ()) -> None:
+        for other in exclusive:
+            if other is not layer and other in self.up:
+                other.tearDown()
+                self.up.remove(other)
         if layer not in self.up:
             layer.setUp()
             self.up.append(layer)
@@ -91,14 +100,14 @@ def mailman(_mailman_session):
 @pytest.fixture
 def lmtp(mailman):
     """A real LMTP runner process (the plugin's) listening on its socket."""
-    from mailman.testing.layers import LMTPLayer
-    mailman.ensure(LMTPLayer)
+    from mailman.testing.layers import LMTPLayer, RESTLayer
+    mailman.ensure(LMTPLayer, exclusive=(RESTLayer,))
     return LMTPLayer
 
 
 @pytest.fixture
 def rest(mailman):
     """A real REST server process."""
-    from mailman.testing.layers import RESTLayer
-    mailman.ensure(RESTLayer)
+    from mailman.testing.layers import LMTPLayer, RESTLayer
+    mailman.ensure(RESTLayer, exclusive=(LMTPLayer,))
     return RESTLayer

@@ -1,0 +1,55 @@
+"""Packaging for mailman-bounces, a bounce processing plugin for GNU Mailman 3."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name='mailman-bounces',
+    version='0.1.0',
+    description='Bounce detection, scoring and actions for GNU Mailman 3',
+    long_description=open('README.rst', encoding='utf-8').read(),
+    long_description_content_type='text/x-rst',
+    license='GPLv3+',
+    python_requires='>=3.11',
+    package_dir={'': 'src'},
+    packages=find_packages('src'),
+    include_package_data=True,
+    package_data={
+        'mailman_bounces': [
+            'config/*.cfg',
+            'templates/*/*.txt',
+            'docs/*.rst',
+            'database/alembic/*.py',
+            'database/alembic/*.mako',
+            'database/alembic/versions/*.py',
+            'tests/data/**/*',
+        ],
+    },
+    install_requires=[
+        'mailman==3.3.10',
+        'sqlalchemy>=2.0,<2.1',
+        'flufl.bounce>=4.0',
+        'lazr.config',
+        'zope.component',
+        'zope.interface',
+        'alembic',
+        'atpublic',
+        'click',
+        'falcon',
+    ],
+    extras_require={
+        'test': ['pytest', 'hypothesis', 'schemathesis', 'requests'],
+        'postgresql': ['psycopg2-binary'],
+        'mysql': ['pymysql'],
+        'plot': ['matplotlib'],
+    },
+    entry_points={
+        'console_scripts': [
+            'mailman-bounces = mailman_bounces.detect.cli:main',
+        ],
+    },
+    classifiers=[
+        'Framework :: GNU Mailman',
+        'Programming Language :: Python :: 3',
+        'License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)',
+    ],
+)
