@@ -17,6 +17,7 @@ from .mail import MAX_RECIPIENTS, Finding, Found, Mail
 from .message import parse
 from .reasons import NON_FAILURE_REASONS, classify, severity_of
 from .report import Kind, Recipient, Report, Severity
+from .rhosts import provider_reason
 from .status import (
     find_command,
     find_reply_code,
@@ -144,6 +145,9 @@ def complete(found: Found, detector: str) -> Recipient | None:
     action = (found.action or '').strip().lower().split(' ', 1)[0] or None
     reason = found.reason or None
     command = found.command or find_command(diagnostic)
+    if reason is None and not _succeeded(status, action):
+        # A receiving provider's own code or wording beats the generic tables.
+        reason = provider_reason(bare_diagnostic, found.remote_mta, address, command)
     if status is None:
         klass = _class_without_status(found, reply_code, action)
         if reason is None:
@@ -167,6 +171,10 @@ def complete(found: Found, detector: str) -> Recipient | None:
         detector=detector,
         feedback_type=found.feedback_type,
     )
+
+
+def _succeeded(status: str | None, action: str | None) -> bool:
+    return status_class(status) == '2' or action in ('delivered', 'relayed', 'expanded')
 
 
 def _class_without_status(found: Found, reply_code: str | None, action: str | None) -> str | None:

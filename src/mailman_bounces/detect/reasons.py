@@ -90,14 +90,16 @@ DECISIVE_STATUS = {
 }
 # Status codes that only hint at a reason: used when no phrase matches.
 HINT_STATUS = {
-    '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown', '1.9': 'userunknown',
+    '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown',
     '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
     '4.6': 'networkerror', '5.0': 'syntaxerror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
     '5.4': 'syntaxerror', '5.5': 'syntaxerror', '6.2': 'contenterror', '6.3': 'contenterror',
     '6.4': 'contenterror', '6.5': 'contenterror', '7.0': 'securityerror', '7.1': 'rejected',
-    '7.2': 'systemerror', '7.6': 'securityerror', '7.9': 'policyviolation',
+    '7.2': 'systemerror', '7.6': 'securityerror',
+    # RFC 4954: x.7.9 "authentication mechanism is too weak".
+    '7.9': 'securityerror',
 }
 
 # Phrase tables, most specific reasons first: the first reason whose phrases
@@ -106,6 +108,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('userunknown:strong', (
         # Microsoft's directory-based edge blocking: the recipient is not in the directory.
         r'recipient address rejected: access denied',
+    )),
+    ('spamdetected', (
+        # The server says outright that it judged the message spam; advice that
+        # follows (e.g. "set up SPF records") is not the cause.
+        r'(?:rejected|refused|blocked) (?:due to|because of) spam classification',
+        r'(?:classified|flagged|identified|detected) as spam\b',
     )),
     ('virusdetected', (
         r'\bvirus', r'malware', r'infected', r'trojan', r'\bworm\b',
@@ -178,7 +186,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:unable|cannot|could not) to? ?resolve (?:the )?(?:ip|host|client)',
         r'not have (?:a )?(?:valid )?reverse', r'dns (?:name|hostname) .{0,30}does not match',
         r'ip (?:address )?has no (?:ptr|name)', r'hostname .{0,40}is not resolvable',
-        r'(?:mismatch(?:es)?|does not match) (?:the )?client ip',
+        r'(?:mismatch(?:es)?|does not match) (?:the )?client ip', r'unverif(?:y|i)able sending ips?',
     )),
     ('notcompliantrfc', (
         r'rfc ?5322', r'rfc ?2822', r'rfc ?822', r'rfc ?5321', r'not (?:rfc|standards?)[- ]compliant',
@@ -191,7 +199,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'message (?:was |has been )?(?:classified|identified|detected|flagged) as',
         r'content filter', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',
-        r'sorbs', r'scam', r'rejected due to content',
+        r'sorbs', r'scam', r'rejected due to content', r'uribl', r'blacklisted (?:url|link)',
     )),
     ('policyviolation', (
         r'polic(?:y|ies) violation', r'violat(?:es|ed|ion of) (?:our |the )?(?:\w+ )?polic',
@@ -204,7 +212,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'suspended', r'disabled', r'deactivated', r'inactive', r'not active', r'no longer active',
         r'account (?:has been |is )?(?:locked|closed|frozen|expired|blocked|terminated|cancell?ed)',
         r'mailbox (?:is )?(?:locked|temporarily)', r'is not currently',
-        r'temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
+        r'(?<!resources )temporarily (?:disabled|unavailable|suspended)', r'expired account', r'dormant',
         r'(?:user|account|mailbox) (?:is )?not in service', r'this account has been', r'\blocked\b',
         r'(?:mailbox|account) (?:is )?frozen', r'(?:recipient|user).{0,4} account is (?:blocked|locked|disabled)',
     )),
@@ -213,6 +221,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'unroutable sender', r'sender verif', r'domain of sender', r'sender domain (?:must|does not|is)',
         r'(?:you are|you.re) sending (?:to/from|from) an address', r'invalid sender', r'bad sender',
         r'not (?:a )?member of', r'envelope sender', r'mail from .{0,40}(?:rejected|refused|denied)',
+        r"'?send mail as'? (?:feature|account|address)",
     )),
     ('blocked', (
         r'blacklist', r'black list', r'blocklist', r'block list', r'denylist', r'\brbl\b',
@@ -227,6 +236,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:access|connections?) (?:is )?blocked', r'server refused',
         r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
         r'is not allowed to send', r'blocked by', r'\bblocked\b', r'denied',
+        r'(?:smtp|mail|outgoing) server of your (?:isp|provider)',
     )),
     ('securityerror', (
         r'authentication (?:is )?required', r'auth(?:entication)? (?:failed|failure)', r'smtp authentication',
@@ -252,6 +262,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'is not accepting (?:mail|email)', r'rejected by (?:the )?user',
     )),
     ('notaccept', (
+        r'not accepting network messages',  # RFC 3463's wording of x.3.2
         r'does not accept (?:any )?mail', r'null mx', r'accepts? no mail', r'not accepting mail',
         r'no mail (?:is )?accepted', r'mail is not accepted', r'(?:does not|doesn.t) receive (?:e-?mails?|mail)',
         r'no smtp service', r'null mx', r'no mx (?:found|record)',
@@ -267,7 +278,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
         r'host unreachable', r'all (?:relevant )?mx records point to non-existent hosts',
-        r'couldn.t find any host named',
+        r'couldn.t find any host named', r'host name lookup failure',
     )),
     ('userunknown:strong', (
         # Wording that states the address does not exist, whatever SMTP phase it
@@ -315,7 +326,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'temporary (?:local|server) (?:problem|failure)', r'temporary local problem', r'too many recursive', r'mailing list expansion',
         r'routing server failure', r'unable to process', r'i/o error', r'system (?:is )?(?:down|unavailable)',
         r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:is )?(?:currently |temporarily )?(?:not )?(?:un)?available',
-        r'try again later', r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
+        r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
     )),
     ('syntaxerror', (
         r'syntax error', r'command (?:unrecognized|not recognized|not implemented)',
@@ -332,6 +343,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:has not|hasn.t) been delivered', r'not yet been delivered',
         r'will (?:keep|continue) (?:trying|retrying|to try)', r'delayed', r'deferred', r'timeout',
         r'timed out', r'still trying',
+        # qmail gives up with "I'm not going to try again; this message has been
+        # in the queue too long": the cause, if stated, is in the lines before.
+        r'in the queue too long', r'not going to try again',
+    )),
+    ('systemerror:weak', (
+        r'try again later',
     )),
     ('onhold', ()),
 ]
@@ -421,7 +438,15 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None) ->
         return text_reason
     if action and action.startswith(('delayed', 'expired')):
         return 'expired'
-    return 'onhold' if diagnostic else 'undefined'
+    return 'onhold' if has_wording(diagnostic) else 'undefined'
+
+
+_WORD_RE = re.compile(r'[^\W\d_]{2,}')
+
+
+def has_wording(diagnostic: str | None) -> bool:
+    """True when *diagnostic* says something besides addresses and punctuation."""
+    return bool(diagnostic) and bool(_WORD_RE.search(_NOT_WORDING_RE.sub(' ', diagnostic or '')))
 
 
 # A decisive status code can still be overridden by an unambiguous phrase: servers
