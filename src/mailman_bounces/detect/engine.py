@@ -67,6 +67,9 @@ def _detect(mail: Mail, depth: int) -> Report:
             continue
         if finding is None:
             continue
+        if name == registry.DSN_PARSER:
+            sender = registry.dsn_sender(mail)
+            name = f'{name}/{sender}' if sender else name
         report = build_report(finding, name)
         if report.recipients or report.kind is not Kind.none:
             return report

@@ -110,3 +110,12 @@ def _delivery(section: object) -> Finding | None:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def recognise(mail: Mail) -> bool:
+    """A DSN from Amazon SES, sending or receiving (read by :mod:`.rfc3464`):
+    SES signs the Message-ID, and the From: when it is the sender."""
+    if 'workmail' in mail.header('x-mailer').lower():
+        return False
+    return mail.sender.rstrip('>').endswith('amazonses.com') or mail.header('message-id').rstrip('> ').endswith(
+        'amazonses.com')

@@ -41,3 +41,8 @@ def _rejected_list(text: str) -> list[Found]:
             diagnostic = banner.group(0) if banner else ''
         found.append(Found(address=match.group(1), diagnostic=diagnostic or None, permanent=True))
     return found
+
+
+def recognise(mail: Mail) -> bool:
+    """A DSN from au's own servers (read by :mod:`.rfc3464`)."""
+    return mail.sender.rstrip('>').endswith(('@ezweb.ne.jp', '@au.com'))

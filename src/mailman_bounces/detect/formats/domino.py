@@ -51,3 +51,8 @@ def _notes(block: str) -> Finding | None:
     reasons = ' '.join(line for line in lines if clean_address(line) is None)
     found = [Found(address=address, diagnostic=reasons or None, permanent=True) for address in addresses]
     return Finding(found) if found else None
+
+
+def recognise(mail: Mail) -> bool:
+    """A Domino DSN (read by :mod:`.rfc3464`): the same "was not delivered to" text."""
+    return 'was not delivered to:' in mail.text[:5000]

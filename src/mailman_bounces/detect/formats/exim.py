@@ -130,3 +130,10 @@ def _finish(current: Found | None, details: list[str]) -> None:
         return
     text = ' '.join(details)
     current.diagnostic = f'{current.diagnostic} {text}' if current.diagnostic else text
+
+
+def recognise(mail: Mail) -> bool:
+    """An Exim DSN (read by :mod:`.rfc3464`): Exim's opening sentence."""
+    head = mail.text[:3000]
+    return 'created automatically by mail delivery software' in head or \
+        'could not be delivered to one or more of its' in head

@@ -22,8 +22,9 @@ _TRANSCRIPT_RE = re.compile(r'^\s*-{3,} ?Transcript of session follows ?-{3,}', 
 _END_RE = re.compile(r'^\s*-{3,} ?(?:Unsent message follows|Original message follows|'
                      r'Message header follows|Original message header follows|'
                      r'Returned message|Below this line)', re.IGNORECASE | re.MULTILINE)
+# "550 <user@host>... User unknown"; V5 also names the mailer: "421 host (smtp)... Deferred".
 _RESULT_RE = re.compile(r'^(?P<code>[245]\d\d)[ -](?:(?P<status>[245]\.\d{1,3}\.\d{1,3}) )?'
-                        r'<?(?P<target>[^\s<>]+?)>?\.\.\. ?(?P<text>.*)$')
+                        r'<?(?P<target>[^\s<>]+?)>?(?: \(\w+\))?\.\.\. ?(?P<text>.*)$')
 _TALKING_RE = re.compile(r'^While talking to ([^\s:]+):', re.IGNORECASE)
 
 
@@ -108,3 +109,13 @@ def _host_only(mail: Mail, text: str, transcript: str) -> list[Found]:
         return []
     code = lines[-1][:3]
     return [Found(address=address, diagnostic=' '.join(lines), reply_code=code)]
+
+
+_DSN_TEXT_RE = re.compile(r'^\s*-{3,} ?The following addresses? had (?:permanent fatal errors|'
+                          r'permanent delivery errors|transient non-fatal errors)', re.IGNORECASE | re.MULTILINE)
+
+
+def recognise(mail: Mail) -> bool:
+    """A Sendmail DSN (read by :mod:`.rfc3464`): Sendmail's address list heading."""
+    start = mail.text.find('----- The following address', 0, 3000)
+    return start >= 0 and bool(_DSN_TEXT_RE.search(mail.text, max(0, start - 10), start + 200))

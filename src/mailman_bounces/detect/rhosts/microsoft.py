@@ -33,10 +33,10 @@ _TABLE = table((
     # authentication level (SPF, DKIM, DMARC).
     ('authfailure', (r'\b5\.7\.5(?:09|15)\b',)),
     ('securityerror', (r'\b5\.7\.57\b',)),
-    # 5.1.10 RecipientNotFound, 5.1.1 RecipNotFound, and 5.4.1 "Access denied":
-    # directory-based edge blocking, the recipient is not in the directory.
-    ('userunknown', (r'resolver\.adr\.recip(?:ient)?notfound', r'\b5\.1\.10\b',
-                     r'\b5\.4\.1\b[^.]{0,80}access denied')),
+    # 5.1.10 RecipientNotFound and 5.1.1 RecipNotFound (and, in the generic
+    # tables, 5.4.1 "Recipient address rejected: Access denied", directory-based
+    # edge blocking): the recipient is not in the directory.
+    ('userunknown', (r'resolver\.adr\.recip(?:ient)?notfound', r'\b5\.1\.10\b')),
     ('exceedlimit', (r'resolver\.rst\.recipsizelimit',)),
     ('speeding', (r'\b5\.2\.12[12]\b',)),
     ('rejected', (r'bad outbound sender',)),
