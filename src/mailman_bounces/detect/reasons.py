@@ -124,6 +124,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'we do not relay', r'no relaying', r'relaying (?:mail )?(?:to .{1,60} )?(?:is )?not allowed',
         r'relay not permitted', r'not local host', r'relay denied', r'not configured to relay',
         r'insecure mail relay', r'relaying denied',
+        r'(?:not|n.t) in my list of allowed rcpthosts',  # qmail's refusal to relay
     )),
     ('hasmoved', (
         r'has been replaced by', r'address has (?:been )?(?:moved|changed)', r'moved permanently',

@@ -20,7 +20,7 @@ NAME = 'postfix'
 
 _BANNER_RE = re.compile(r'^This is the (?:Postfix program|mail system) at host \S+', re.IGNORECASE | re.MULTILINE)
 _ADDRESS_LINE_RE = re.compile(r'^<(?P<address>[^<>\s]+@[^<>\s]+)>(?P<rest>(?: \(expanded from <[^<>\s]+>\))?:.*)$')
-_EXPANDED_RE = re.compile(r'\A \(expanded from <([^<>\s]+)>\)')
+_EXPANDED_RE = re.compile(r'\A\s*\(expanded from <([^<>\s]+)>\)')
 _REMOTE_RE = re.compile(r'\bhost ([\w.-]+)\[[\d.:a-fA-F]+\]')
 _WARNING_RE = re.compile(r'this is a warning only|warning message only|still being retried|delayed mail',
                          re.IGNORECASE)

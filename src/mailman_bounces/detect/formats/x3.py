@@ -37,7 +37,8 @@ def parse(mail: Mail) -> Finding | None:
     command = _COMMAND_RE.search(explanation or '')
     expired = listing.group('how').lower().startswith('was aborted')
     stop = details.start() if details else len(text)
-    found = [Found(address=match.group('address'), diagnostic=explanation, permanent=True,
+    # Both headings say the MTA has given up: the recipients failed.
+    found = [Found(address=match.group('address'), diagnostic=explanation, permanent=True, action='failed',
                    reason='expired' if expired else None, command=command.group('command') if command else None)
              for match in _ITEM_RE.finditer(text, listing.end(), stop) if clean_address(match.group('address'))]
     return Finding(found) if found else None

@@ -14,7 +14,7 @@ MARKERS = ('messagelabs', 'symantec cloud', 'symanteccloud')
 
 _TABLE = table((
     ('securityerror', (r'turn on smtp authentication', r'authentication required')),
-    ('norelaying', (r'use me \S* ?as a relay', r"domain isn.t in my list of allowed rcpthosts")),
+    ('norelaying', (r'use me \S* ?as a relay',)),
     ('authfailure', (r'\bspf\b',)),
     ('blocked', (r'connection rejected by policy', r'rejected by symantec ?cloud')),
 ))
