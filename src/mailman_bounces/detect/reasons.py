@@ -229,15 +229,20 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'dnsbl', r'spamhaus', r'spamcop', r'barracuda', r'(?<!not )listed (?:at|on|in|by)',
         r'client host .{0,80}(?:rejected|blocked|refused)', r'your (?:ip|host|server|network)',
         r'(?:ip|host|address) .{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
-        r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential', r'access denied',
+        r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential',
         r'refused to talk', r'connection (?:refused|rejected) (?:by|from)', r'not allowed to connect',
         r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)',
         r'sender ip', r'too many bad', r'blocked using', r'service permits', r'invalid ip',
         r'which is an open relay', r'messages from \S+ weren.t sent',
         r'(?:access|connections?) (?:is )?blocked', r'server refused',
         r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
-        r'is not allowed to send', r'blocked by', r'\bblocked\b', r'denied',
+        r'is not allowed to send', r'blocked by', r'\bblocked\b',
         r'(?:smtp|mail|outgoing) server of your (?:isp|provider)',
+    )),
+    ('blocked:vague', (
+        # "Access denied" alone does not say what was refused; in answer to
+        # MAIL FROM it is the sender (see classify).
+        r'access denied', r'denied',
     )),
     ('securityerror', (
         r'authentication (?:is )?required', r'auth(?:entication)? (?:failed|failure)', r'smtp authentication',
@@ -357,6 +362,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
 # 'name:weak' tables hold vague wording ("giving up", "delayed"): it names the
 # reason only when nothing more specific matches and no status code hints.
 # 'name:strong' wording is explicit enough to stand whatever the SMTP phase.
+# 'name:vague' wording names the reason, but the SMTP command may correct it.
 _PHRASE_RES: list[tuple[str, str, re.Pattern[str]]] = [
     (name.split(':')[0], name.partition(':')[2],
      re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
@@ -413,7 +419,8 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
         # "unknown user" after the message data, without a 5.1.x code, is a
         # content filter's answer.  Soft: it says nothing sure about the address.
         return 'filtered'
-    if command == 'MAIL' and reason in _SENDER_SIDE_REASONS:
+    if command == 'MAIL' and (reason in _SENDER_SIDE_REASONS or
+                              (reason == 'blocked' and _match_text(diagnostic or '')[1] == 'vague')):
         # Refused in answer to MAIL FROM: it is the sender that was rejected.
         return 'rejected'
     if reason == 'hostunknown' and status and status[0] == '4':

@@ -12,6 +12,7 @@ import re
 
 from ..address import clean_address
 from ..mail import Finding, Found, Mail
+from .common import from_daemon
 
 NAME = 'imailserver'
 
@@ -22,7 +23,8 @@ _END_RE = re.compile(r'^Original message follows\.', re.IGNORECASE | re.MULTILIN
 
 
 def parse(mail: Mail) -> Finding | None:
-    if not mail.header('x-mailer').lstrip().startswith('<SMTP32 v'):
+    # IMail's SMTP service signs what it generates; only its postmaster's are bounces.
+    if not mail.header('x-mailer').lstrip().startswith('<SMTP32 v') or not from_daemon(mail):
         return None
     text = mail.text
     end = _END_RE.search(text)

@@ -13,8 +13,8 @@ from mailman_bounces.detect.evaluate import score
 # Measured values are in docs/detection.rst; floors sit about a point below.
 FLOORS = {
     'exact': 0.972,         # recipients exactly as Sisimai's, per bounce message
-    'status_agree': 0.975,  # DSN status class, per recipient found by both
-    'reason_agree': 0.855,  # reason, per recipient found by both
+    'status_agree': 0.978,  # DSN status class, per recipient found by both
+    'reason_agree': 0.905,  # reason, per recipient found by both
     'hard_agree': 0.945,    # our severity == 'hard' vs Sisimai's hardbounce
 }
 

@@ -1,15 +1,19 @@
-"""Bad input never raises, and is handled in bounded time and memory."""
+"""Bad input never raises, and is handled in bounded time and memory.
+
+Boundedness is checked structurally (how much of the input is read, how many
+parts are walked), never by timing, so the tests do not depend on the machine.
+"""
 
 from __future__ import annotations
 
 import email
 import os
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailman_bounces.detect import Kind, Report, detect, is_valid_address
+from mailman_bounces.detect.message import MAX_INPUT_BYTES, MAX_PARTS, parse, to_text
 
 from .conftest import corpus_file
 
@@ -17,6 +21,8 @@ SAMPLES = [
     'bsd/lhost-postfix-01.eml', 'bsd/lhost-exim-02.eml', 'bsd/lhost-qmail-02.eml',
     'bsd/lhost-sendmail-04.eml', 'bsd/lhost-office365-02.eml', 'bsd/lhost-amazonses-09.eml',
     'bsd/arf-01.eml', 'bsd/rfc3834-01.eml', 'bsd/lhost-kddi-01.eml', 'bsd/lhost-gmail-04.eml',
+    'bsd/lhost-zoho-02.eml', 'bsd/lhost-x6-02.eml', 'bsd/lhost-imailserver-06.eml', 'bsd/lhost-opensmtpd-01.eml',
+    'bsd/rhost-franceptt-06.eml', 'bsd/lhost-googleworkspace-01.eml',
 ]
 SAMPLE_BYTES = [corpus_file(name) for name in SAMPLES]
 
@@ -61,9 +67,8 @@ def test_eight_bit_garbage_in_headers() -> None:
 
 def test_ten_megabyte_body_is_bounded() -> None:
     big = SAMPLE_BYTES[0] + b'A' * (10 * 1024 * 1024)
-    start = time.perf_counter()
+    assert len(to_text(big)) <= MAX_INPUT_BYTES
     report = detect(big)
-    assert time.perf_counter() - start < 5
     assert report.kind is Kind.bounce
 
 
@@ -76,9 +81,8 @@ def test_thousands_of_parts() -> None:
     part = b'--b\nContent-Type: text/plain\n\nuser unknown <p@example.com>\n'
     data = (b'From: MAILER-DAEMON@example.com\nSubject: Undelivered Mail\n'
             b'Content-Type: multipart/mixed; boundary=b\n\n' + part * 5000 + b'--b--\n')
-    start = time.perf_counter()
+    assert len(parse(data).walk()) <= MAX_PARTS
     assert_valid(detect(data))
-    assert time.perf_counter() - start < 5
 
 
 def test_deep_nesting() -> None:
