@@ -68,7 +68,8 @@ SISIMAI_WRONG_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
       'bsd/lhost-exchange2003-04.eml'),
      ('"User unknown", "No such user", "Mailbox does not exist", "Recipient Not Found" with no sign of the '
      'DATA phase are filtered for Sisimai here, userunknown in imailserver-01, mcafee-01, mcafee-04, '
-     'messagelabs-02 and verizon-02. "Filtered" would need the recipient to have been accepted before the '
+     'messagelabs-02 and verizon-02 (and Gmail\'s "The email account that you tried to reach does not '
+     'exist", filtered in rfc3464-66, is userunknown in postfix-31 and make-test-21). "Filtered" would need the recipient to have been accepted before the '
      'refusal; nothing here says so, and activehunter-02 is Postfix\'s RCPT-time wording ("Recipient '
      'address rejected: User unknown in local recipient table")')),
     (('err/make-test-22.eml',),

@@ -300,6 +300,11 @@ BEYOND_THE_ORACLE: dict[str, dict[str, tuple[str, list[tuple[str, str | None, st
         # "5.4.1 Recipient address rejected: Access denied" from Exchange Online:
         # directory-based edge blocking, the recipient does not exist.
         'bsd/lhost-mimecast-01.eml': ('bounce', [('sabineko@neko.ef.example.org', '5', 'userunknown', 'hard')]),
+        'bsd/lhost-mimecast-02.eml': ('bounce', [('sabatora@example.net', '5', 'norelaying', 'soft')]),
+    },
+    'mfilter': {
+        # A site template without the product's name; Exchange's disk is full.
+        'bsd/lhost-mfilter-05.eml': ('delay', [('kijitora@example.co.jp', '4', 'systemfull', 'soft')]),
     },
     # Disputed: "550 5.2.1 ... User Unknown", Sisimai says filtered here and
     # userunknown for the same words in eleven other files.
