@@ -1,9 +1,9 @@
 """Orange (Wanadoo) and La Poste, France.
 
 Both end their answers with a numbered code (``OFR_506``, ``OFR006_102``,
-``LPN007_416``) whose last three digits name the cause, and word the answer in
-French and English.  La Poste uses the same numbers for the same causes (416
-invalid recipient in both).  Source: the providers' published error codes
+``ODR_416``, ``LPN007_416``, ``LPNAAA_426``) whose last three digits name the
+cause, and word the answer in French and English.  La Poste uses the same
+numbers for the same causes (416 invalid recipient in both).  Source: the providers' published error codes
 (Orange postmaster "codes d'erreur", La Poste's messaging help).
 """
 
@@ -15,8 +15,8 @@ from .common import first_reason, table
 
 NAME = 'Orange, Wanadoo, La Poste'
 DOMAINS = ('orange.fr', 'wanadoo.fr', 'laposte.net', 'voila.fr')
-MARKERS = ('ofr', 'lpn')
-_CODE_RE = re.compile(r'\b(?:ofr|lpn)\d*_(\d{3})\b')
+MARKERS = ('ofr', 'odr', 'lpn')
+_CODE_RE = re.compile(r'\b(?:ofr|odr|lpn)(?:\d*|aaa)_(\d{3})\b')
 
 CODES = {
     '102': 'blocked',       # source IP blocked after a spam incident
