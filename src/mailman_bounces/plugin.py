@@ -28,8 +28,7 @@ from public import public
 from zope.component import getGlobalSiteManager, getUtility
 from zope.interface import implementer
 
-from mailman_bounces.config import ConfigurationError, SiteConfig
-from mailman_bounces.config import load_site_config
+from mailman_bounces.config import ConfigurationError, SiteConfig, load_site_config
 
 log = logging.getLogger('mailman.plugins')
 
@@ -112,7 +111,7 @@ class BouncesPlugin:
                              f'{error}') from None
         # Importing the models registers the tables on Mailman's metadata,
         # before the database is created.
-        import mailman_bounces.model                      # noqa: F401
+        import mailman_bounces.model  # noqa: F401
         from mailman_bounces.app.processor import BounceProcessor
         from mailman_bounces.app.templates import register_templates
         getGlobalSiteManager().registerUtility(
@@ -126,8 +125,8 @@ class BouncesPlugin:
 
     def post_hook(self):
         """See `IPlugin`."""
-        from mailman_bounces.database.schema import ensure_schema
         from mailman_bounces.database.locking import schema_lock
+        from mailman_bounces.database.schema import ensure_schema
         with schema_lock():
             ensure_schema(config.db.engine)
 
@@ -161,13 +160,11 @@ def _extend_info_command(name: str) -> None:
 @public
 def plugin_summary(name: str = 'bounces') -> list[str]:
     """What ``mailman info`` prints about the plugin."""
-    from mailman_bounces.database.schema import current_revision
-    from mailman_bounces.database.schema import head_revision
+    from mailman_bounces.database.schema import current_revision, head_revision
     processor = getUtility(IBounceProcessor)
     lines = [
         f'plugin {name}: mailman-bounces {_version()} (enabled)',
-        'bounce processor: {}.{}'.format(
-            type(processor).__module__, type(processor).__name__),
+        f'bounce processor: {type(processor).__module__}.{type(processor).__name__}',
     ]
     if config.db is not None:
         with config.db.engine.connect() as connection:

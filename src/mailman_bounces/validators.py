@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any

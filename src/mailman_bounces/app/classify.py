@@ -23,7 +23,7 @@ def safe_detect(msg: Message) -> Report:
     """Run the engine; it never raises, but a bug must not lose a bounce."""
     try:
         return detect(msg)
-    except Exception:                                   # pragma: no cover
+    except Exception:  # noqa: BLE001 - a bug must not lose a bounce
         return Report(kind=Kind.none, recipients=[], detector=None)
 
 
@@ -44,27 +44,27 @@ def event_fields(report: Report | None,
     if recipient is None:
         kind = report.kind.value if report is not None and (
             report.kind in REGISTERED_KINDS) else 'unknown'
-        return dict(kind=kind, detector=getattr(report, 'detector', None))
+        return {'kind': kind, 'detector': getattr(report, 'detector', None)}
     kind = report.kind.value if report is not None else 'unknown'
     if report is not None and report.kind == Kind.bounce and (
             recipient.severity.value == 'soft'):
         # A DSN mixing permanent and temporary results: this recipient's
         # part is a delay.
         kind = Kind.delay.value
-    return dict(
-        kind=kind,
-        severity=recipient.severity.value,
-        reason=recipient.reason,
-        status=recipient.status,
-        reply_code=recipient.reply_code,
-        diagnostic=recipient.diagnostic,
-        remote_mta=_cut(recipient.remote_mta, 255),
-        detector=recipient.detector,
-        feedback_type=recipient.feedback_type or getattr(
+    return {
+        'kind': kind,
+        'severity': recipient.severity.value,
+        'reason': recipient.reason,
+        'status': recipient.status,
+        'reply_code': recipient.reply_code,
+        'diagnostic': recipient.diagnostic,
+        'remote_mta': _cut(recipient.remote_mta, 255),
+        'detector': recipient.detector,
+        'feedback_type': recipient.feedback_type or getattr(
             report, 'feedback_type', None),
-        final_recipient=_cut(recipient.address, 255),
-        original_recipient=_cut(recipient.original, 255),
-    )
+        'final_recipient': _cut(recipient.address, 255),
+        'original_recipient': _cut(recipient.original, 255),
+    }
 
 
 def _cut(value: str | None, size: int) -> str | None:

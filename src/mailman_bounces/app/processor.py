@@ -14,17 +14,17 @@ suite) and keeps core's interface:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 
-from typing import Any, Iterator
-
+from mailman.config import config
 from mailman.database.transaction import dbconnection
 from mailman.interfaces.bounce import BounceContext, IBounceProcessor
 from public import public
 from sqlalchemy import and_, select
 from zope.interface import implementer
 
-from mailman_bounces.app.classify import event_fields, recipient_for
-from mailman_bounces.app.classify import safe_detect
+from mailman_bounces.app.classify import event_fields, recipient_for, safe_detect
 from mailman_bounces.app.store import (
     fingerprint,
     message_id_of,
@@ -91,18 +91,16 @@ class BounceProcessor:
         return registered
 
     @property
-    @dbconnection
-    def events(self, store) -> Iterator[BounceEvent]:
+    def events(self) -> Iterator[BounceEvent]:
         """See `IBounceProcessor`."""
-        yield from store.execute(
+        yield from config.db.store.execute(
             select(BounceEvent).order_by(BounceEvent.id)).scalars()
 
     @property
-    @dbconnection
-    def unprocessed(self, store) -> Iterator[BounceEvent]:
+    def unprocessed(self) -> Iterator[BounceEvent]:
         """See `IBounceProcessor`."""
-        yield from store.execute(
-            select(BounceEvent).where(BounceEvent.processed == False)  # noqa
+        yield from config.db.store.execute(
+            select(BounceEvent).where(BounceEvent.processed.is_(False))
             .order_by(BounceEvent.id)).scalars()
 
     def process_event(self, event):

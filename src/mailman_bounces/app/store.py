@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-
 from email.message import Message
 from typing import Any
 
@@ -42,7 +41,7 @@ def message_bytes(msg: Message) -> bytes:
     """Serialise `msg` without failing on broken messages."""
     try:
         return msg.as_bytes()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any serialisation failure
         # Broken MIME or undecodable headers: fall back to a lossy but
         # total serialisation.
         return str(msg).encode('utf-8', 'surrogateescape')
@@ -75,14 +74,14 @@ def store_message(msg: Message, digest: str, max_size: int) -> int:
     """Store `msg` (once per fingerprint); return the stored row's id."""
     store = config.db.store
     content = message_bytes(msg)
-    row = dict(
-        message_id=message_id_of(msg),
-        fingerprint=digest,
-        received=now(),
-        size=len(content),
-        truncated=len(content) > max_size,
-        content=content[:max_size],
-    )
+    row = {
+        'message_id': message_id_of(msg),
+        'fingerprint': digest,
+        'received': now(),
+        'size': len(content),
+        'truncated': len(content) > max_size,
+        'content': content[:max_size],
+    }
     insert_ignoring_duplicates(store, StoredBounce.__table__, [row])
     return store.execute(
         select(StoredBounce.id).where(StoredBounce.fingerprint == digest)

@@ -12,11 +12,11 @@ overrides a template, the plugin's own file in
 from __future__ import annotations
 
 from importlib.resources import files
+from urllib.error import URLError
 
 from mailman.interfaces.template import ALL_TEMPLATES, ITemplateLoader
 from mailman.utilities.i18n import TemplateNotFoundError
 from public import public
-from urllib.error import URLError
 from zope.component import getUtility
 
 # Template name -> what it is for (also the documentation's list).

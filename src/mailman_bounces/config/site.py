@@ -13,11 +13,12 @@ site's file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from lazr.config import ConfigSchema
 from lazr.config.interfaces import ConfigErrors

@@ -6,10 +6,9 @@ runs under a file lock so only one of them migrates.
 """
 
 import os
-
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Iterator
 
 from flufl.lock import Lock
 from mailman.config import config

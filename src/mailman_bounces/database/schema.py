@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-
 from contextlib import ExitStack
 from importlib.resources import as_file, files
 

@@ -7,15 +7,19 @@ them.  Existing databases get them from `mailman_bounces.database.schema`.
 
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.lease import Lease
 from mailman_bounces.model.member import MemberBounceState
+from mailman_bounces.model.notice import Notice
 from mailman_bounces.model.settings import ListBounceSettings
 from mailman_bounces.model.traffic import ListTraffic
 
 __all__ = [
     'BounceEvent',
+    'Lease',
     'ListBounceSettings',
     'ListTraffic',
     'MemberBounceState',
+    'Notice',
     'OutageFreeze',
     'StoredBounce',
 ]
@@ -28,4 +32,6 @@ TABLES = (
     'bounces_member',
     'bounces_freeze',
     'bounces_list_traffic',
+    'bounces_notice',
+    'bounces_lease',
 )

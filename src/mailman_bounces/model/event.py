@@ -96,6 +96,9 @@ class BounceEvent(Model):
     fingerprint = Column(Unicode(64), nullable=False)
     stored_message_id = Column(
         Integer, ForeignKey('bounces_message.id', ondelete='SET NULL'))
+    # The outage freeze that held this event back; while set, the event
+    # waits for confirmation (a bounce after the outage) or dismissal.
+    held_by = Column(Integer)
     outcome = Column(Unicode(32))
     score_delta = Column(Float)
     processed_at = Column(DateTime)
@@ -117,5 +120,4 @@ class BounceEvent(Model):
             self.reason = 'undefined'
 
     def __repr__(self):
-        return '<BounceEvent {} {} {} {}>'.format(
-            self.id, self.list_id, self.email, self.reason)
+        return f'<BounceEvent {self.id} {self.list_id} {self.email} {self.reason}>'

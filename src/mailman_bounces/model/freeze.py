@@ -32,3 +32,5 @@ class OutageFreeze(Model):
     bouncing = Column(Integer, nullable=False, default=0)
     members = Column(Integer, nullable=False, default=0)
     notified = Column(Boolean, nullable=False, default=False)
+    # Whether the events it held have been handed to confirmation.
+    released = Column(Boolean, nullable=False, default=False)

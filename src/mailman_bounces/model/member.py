@@ -10,7 +10,7 @@ disabled, and the state of an outstanding probe.
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
-from sqlalchemy import Column, DateTime, Float, Index, Integer, Unicode
+from sqlalchemy import Column, Date, DateTime, Float, Index, Integer, Unicode
 
 
 @public
@@ -37,6 +37,16 @@ class MemberBounceState(Model):
     disabled_at = Column(DateTime)
     probe_sent = Column(DateTime)
     probe_token = Column(SAUnicode)
+    # Mailman score mode: the last day that was scored and the weight it
+    # added, so a heavier bounce later that day adds only the difference.
+    scored_day = Column(Date)
+    day_weight = Column(Float, nullable=False, default=0.0)
+    # The first scored bounce of the current bouncing run (reset when the
+    # score goes stale), and the Sympa level reached in that run.
+    run_started = Column(DateTime)
+    sympa_level = Column(Integer, nullable=False, default=0)
+    # The address the member was moved away from by failover, if any.
+    failed_over_from = Column(SAUnicode)
 
     def __init__(self, member_id, list_id, email):
         super().__init__()
@@ -45,3 +55,5 @@ class MemberBounceState(Model):
         self.email = email
         self.score = 0.0
         self.core_score = 0
+        self.day_weight = 0.0
+        self.sympa_level = 0

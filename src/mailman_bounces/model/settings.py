@@ -24,6 +24,7 @@ class ListBounceSettings(Model):
     score_threshold = Column(Float)
     complaint_action = Column(Unicode(16))
     notify_owner_on_complaint = Column(Boolean)
+    notify_owner_on_ignored = Column(Boolean)
     probe_before_disable = Column(Boolean)
     probe_wait = Column(Interval)
     retention = Column(Interval)

@@ -15,10 +15,11 @@ real list lives in `mailman_bounces.app.settings`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from mailman_bounces.validators import (
     InvalidValue,
@@ -36,9 +37,9 @@ __all__ = [
     'COMPLAINT_ACTIONS',
     'CORE_FIELDS',
     'FORWARD_DISPOSITIONS',
-    'ListPolicy',
     'PLUGIN_FIELDS',
     'SCORE_MODES',
+    'ListPolicy',
     'SettingError',
     'parse_weights',
 ]
@@ -145,6 +146,9 @@ PLUGIN_FIELDS = _fields(
           'What an abuse complaint about a member does.'),
     Field('notify_owner_on_complaint', as_bool,
           'Tell the owners about abuse complaints.'),
+    Field('notify_owner_on_ignored', as_bool,
+          'Send the owners a daily summary of bounces not held against '
+          'members (DMARC, spam filters, reputation ...).'),
     Field('probe_before_disable', as_bool,
           'Send a VERP probe before disabling a member.'),
     Field('probe_wait', as_duration,
@@ -185,6 +189,7 @@ class ListPolicy:
     score_threshold: float | None = None
     complaint_action: str = 'none'
     notify_owner_on_complaint: bool = True
+    notify_owner_on_ignored: bool = True
     probe_before_disable: bool = False
     probe_wait: timedelta = timedelta(days=5)
     retention: timedelta = timedelta(days=90)

@@ -11,4 +11,4 @@ class BouncesRoot:
     """/<api>/plugins/bounces"""
 
     def on_get(self, request, response):
-        okay(response, etag(dict(name='mailman-bounces', version=__version__)))
+        okay(response, etag({'name': 'mailman-bounces', 'version': __version__}))

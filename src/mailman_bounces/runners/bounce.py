@@ -51,7 +51,7 @@ class BounceRunner(Runner):
     def _dispose(self, mlist, msg, msgdata):
         try:
             self._handle(mlist, msg, msgdata)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - shunt, never lose it
             self._shunt(mlist, msg, msgdata, error)
         # Never keep the message in this queue.
         return False

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email
 import logging
-
 from email.utils import make_msgid, parseaddr
 
 from aiosmtpd.lmtp import LMTP
@@ -31,8 +30,10 @@ from mailman.runners.lmtp import (
     ERR_451,
     LMTPController,
     LMTPHandler,
-    LMTPRunner as CoreLMTPRunner,
     split_recipient,
+)
+from mailman.runners.lmtp import (
+    LMTPRunner as CoreLMTPRunner,
 )
 from mailman.utilities.datetime import now
 from mailman.utilities.email import add_message_hash
@@ -72,7 +73,7 @@ class BounceKeepingHandler(LMTPHandler):
     def _handle_bounces_first(self, server, session, envelope):
         try:
             listnames = set(getUtility(IListManager).names)
-        except Exception:
+        except Exception:  # noqa: BLE001 - answer 451, the MTA retries
             slog.exception("Can't get list names")
             config.db.abort()
             return CRLF.join(ERR_451 for _ in envelope.rcpt_tos)
@@ -103,7 +104,7 @@ class BounceKeepingHandler(LMTPHandler):
     def _queue_bounces(self, envelope, bounces):
         try:
             msg = email.message_from_bytes(envelope.content, Message)
-        except Exception:
+        except Exception:  # noqa: BLE001 - answer 451, the MTA retries
             elog.exception('LMTP bounce parsing')
             return {rcpt: ERR_451 for rcpt in bounces}
         msg.set_unixfrom(envelope.mail_from)

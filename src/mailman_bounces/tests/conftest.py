@@ -12,7 +12,9 @@ Fixtures:
   socket), with per-test set-up and reset of the whole world (database,
   queues, message store, clock);
 * ``lmtp``: additionally a real LMTP runner process on a socket;
-* ``rest``: additionally a real REST server process.
+* ``rest``: additionally a real REST server process;
+* ``instance``: a separate Mailman instance in a directory, on its own
+  scratch database of the selected backend, driven by `mailman` commands.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ import tempfile
 
 import pytest
 
-from mailman_bounces.tests.databases import database_config, selected_backend
+from mailman_bounces.tests.databases import (
+    DATABASE_CLASSES,
+    backend_url,
+    database_config,
+    selected_backend,
+)
+from mailman_bounces.tests.instance import Instance, ServerDatabase
 
 _CFG_DIR = tempfile.mkdtemp(prefix='mailman-bounces-cfg-')
 _EXTRA_CFG = os.path.join(_CFG_DIR, 'extra.cfg')
@@ -86,8 +94,7 @@ def _mailman_session(_layers):
 @pytest.fixture
 def mailman(_mailman_session):
     """A Mailman test world with the plugin; reset after each test."""
-    from mailman.testing.layers import ConfigLayer, MockAndMonkeyLayer
-    from mailman.testing.layers import SMTPLayer
+    from mailman.testing.layers import ConfigLayer, MockAndMonkeyLayer, SMTPLayer
     ConfigLayer.testSetUp()
     try:
         yield _mailman_session
@@ -111,3 +118,19 @@ def rest(mailman):
     from mailman.testing.layers import LMTPLayer, RESTLayer
     mailman.ensure(RESTLayer, exclusive=(LMTPLayer,))
     return RESTLayer
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A fresh Mailman instance on the selected backend (not the test
+    layer's database)."""
+    backend = selected_backend()
+    if backend == 'sqlite':
+        yield Instance(tmp_path)
+        return
+    scratch = ServerDatabase(backend_url(backend))
+    scratch.create()
+    try:
+        yield Instance(tmp_path, scratch.url, DATABASE_CLASSES[backend])
+    finally:
+        scratch.drop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-
 from urllib.parse import urlsplit
 
 BACKENDS = ('sqlite', 'postgresql', 'mysql')

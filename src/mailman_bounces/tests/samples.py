@@ -73,3 +73,48 @@ Message-ID: <post-{number}@example.com>
 
 --BOUNDARY{number}--
 """
+
+
+def arf(recipient: str, feedback_type: str = 'abuse',
+        list_address: str = 'test@example.com') -> str:
+    """An RFC 5965 abuse feedback report about a message to `recipient`."""
+    number = next(_counter)
+    return f"""\
+From: feedback@provider.example.net
+To: test-bounces@example.com
+Subject: FW: Hello list
+Date: Mon, 01 Aug 2005 07:49:23 +0000
+Message-ID: <arf-{number}@provider.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report;
+    boundary="ARF{number}"
+
+--ARF{number}
+Content-Type: text/plain; charset=us-ascii
+
+This is an email abuse report for an email message received from IP
+192.0.2.1 on Mon, 01 Aug 2005 07:00:00 +0000.
+
+--ARF{number}
+Content-Type: message/feedback-report
+
+Feedback-Type: {feedback_type}
+User-Agent: ProviderFBL/1.0
+Version: 1
+Original-Mail-From: <test-bounces@example.com>
+Original-Rcpt-To: <{recipient}>
+Source-IP: 192.0.2.1
+Arrival-Date: Mon, 01 Aug 2005 07:00:00 +0000
+
+--ARF{number}
+Content-Type: message/rfc822
+
+From: someone@example.com
+To: {list_address}
+Subject: Hello list
+Message-ID: <post-arf-{number}@example.com>
+
+Hello.
+
+--ARF{number}--
+"""

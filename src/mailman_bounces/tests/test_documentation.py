@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import doctest
 import unittest
-
 from importlib.resources import files
 
 import pytest

@@ -36,6 +36,7 @@ def _deliver(recipient: str, message: str) -> dict:
 
 def _run_bounce_runner() -> None:
     from mailman.testing.helpers import make_testable_runner
+
     from mailman_bounces.runners.bounce import BounceRunner
     make_testable_runner(BounceRunner, 'bounces').run()
 
@@ -43,6 +44,7 @@ def _run_bounce_runner() -> None:
 def _events():
     from mailman.config import config
     from sqlalchemy import select
+
     from mailman_bounces.model.event import BounceEvent
     config.db.abort()
     return config.db.store.execute(
@@ -80,8 +82,8 @@ def test_same_bounce_delivered_twice_is_one_event(mlist):
 def test_mixed_dsn_registers_each_recipient_with_its_severity(mlist):
     _deliver('test-bounces@example.com', mixed_dsn(
         ('anne@example.org', 'failed', '5.1.1',
-         '550 5.1.1 The email account that you tried to reach does not '
-         'exist'),
+         ('550 5.1.1 The email account that you tried to reach does not '
+          'exist')),
         ('bart@example.org', 'delayed', '4.2.2',
          '452 4.2.2 Mailbox full'),
     ))

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from mailman_bounces.tests.databases import (
-    DATABASE_CLASSES,
-    backend_url,
-    selected_backend,
-)
-from mailman_bounces.tests.instance import Instance, ServerDatabase
-
 
 def test_processor_utility_is_the_plugins(mailman):
     from mailman.interfaces.bounce import IBounceProcessor
     from zope.component import getUtility
+
     from mailman_bounces.app.processor import BounceProcessor
     assert isinstance(getUtility(IBounceProcessor), BounceProcessor)
 
@@ -34,12 +28,14 @@ def test_runners_are_the_plugins(mailman):
 
 def test_plugin_is_registered(mailman):
     from mailman.config import config
+
     from mailman_bounces.plugin import BouncesPlugin
     assert isinstance(config.plugins['bounces'], BouncesPlugin)
 
 
 def test_templates_are_known_to_mailman(mailman):
     from mailman.interfaces.template import ALL_TEMPLATES
+
     from mailman_bounces.app.templates import TEMPLATES, load_template
     for name in TEMPLATES:
         assert name in ALL_TEMPLATES
@@ -48,27 +44,11 @@ def test_templates_are_known_to_mailman(mailman):
 
 def test_rest_plugin_resource(rest):
     from mailman.testing.helpers import call_api
-    content, response = call_api('http://localhost:9001/3.1/plugins')
+    content, _ = call_api('http://localhost:9001/3.1/plugins')
     names = [entry['name'] for entry in content['entries']]
     assert 'bounces' in names
-    content, response = call_api('http://localhost:9001/3.1/plugins/bounces')
+    content, _ = call_api('http://localhost:9001/3.1/plugins/bounces')
     assert content['name'] == 'mailman-bounces'
-
-
-@pytest.fixture
-def instance(tmp_path):
-    """A fresh Mailman instance on the selected backend (not the test
-    layer's database)."""
-    backend = selected_backend()
-    if backend == 'sqlite':
-        yield Instance(tmp_path)
-        return
-    scratch = ServerDatabase(backend_url(backend))
-    scratch.create()
-    try:
-        yield Instance(tmp_path, scratch.url, DATABASE_CLASSES[backend])
-    finally:
-        scratch.drop()
 
 
 def test_mailman_info_is_clean_and_shows_the_plugin(instance):

@@ -4,7 +4,6 @@ the plugin's own migrations, and nothing of core's changes."""
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import MetaData, inspect, select, text
 
 from mailman_bounces.database.schema import (
@@ -14,7 +13,6 @@ from mailman_bounces.database.schema import (
 )
 from mailman_bounces.tests.databases import backend_url, selected_backend
 from mailman_bounces.tests.instance import ServerDatabase
-from mailman_bounces.tests.test_plugin import instance  # noqa: F401
 
 MEMBERS = """\
 Anne Person <anne@example.org>
@@ -53,7 +51,7 @@ def _populate_without_plugin(instance):
                  stdin='dave@example.com\n')
 
 
-def test_enabling_the_plugin_on_an_existing_database(instance):  # noqa: F811
+def test_enabling_the_plugin_on_an_existing_database(instance):
     _populate_without_plugin(instance)
     engine = instance.engine()
     before = _core_snapshot(engine)
@@ -106,32 +104,33 @@ def _plugin_schema(engine) -> dict:
     inspector = inspect(engine)
     shape = {}
     for name in TABLES:
-        shape[name] = dict(
-            columns=[(c['name'], str(c['type']), c['nullable'])
-                     for c in inspector.get_columns(name)],
-            primary_key=inspector.get_pk_constraint(name)[
+        shape[name] = {
+            'columns': [(c['name'], str(c['type']), c['nullable'])
+                        for c in inspector.get_columns(name)],
+            'primary_key': inspector.get_pk_constraint(name)[
                 'constrained_columns'],
-            indexes=sorted((i['name'], tuple(i['column_names']),
-                            bool(i['unique']))
-                           for i in inspector.get_indexes(name)
-                           # MySQL reports unique constraints as indexes.
-                           if not i['name'].startswith('uq_')),
-            unique=sorted((u['name'], tuple(u['column_names']))
-                          for u in inspector.get_unique_constraints(name)),
-            foreign_keys=sorted((tuple(f['constrained_columns']),
-                                 f['referred_table'],
-                                 tuple(f['referred_columns']))
-                                for f in inspector.get_foreign_keys(name)),
-        )
+            # MySQL reports unique constraints as indexes too.
+            'indexes': sorted((i['name'], tuple(i['column_names']),
+                               bool(i['unique']))
+                              for i in inspector.get_indexes(name)
+                              if not i['name'].startswith('uq_')),
+            'unique': sorted((u['name'], tuple(u['column_names']))
+                             for u in inspector.get_unique_constraints(name)),
+            'foreign_keys': sorted((tuple(f['constrained_columns']),
+                                    f['referred_table'],
+                                    tuple(f['referred_columns']))
+                                   for f in inspector.get_foreign_keys(name)),
+        }
     return shape
 
 
 def test_migrations_build_exactly_the_models(
-        instance, empty_engine):  # noqa: F811
+        instance, empty_engine):
     """The tables made by the migrations (existing database) are the same as
     those core makes from the models (fresh database)."""
-    import mailman_bounces.model as models
     from mailman.database.model import Model
+
+    import mailman_bounces.model as models
     _populate_without_plugin(instance)
     instance.write_config(plugin=True)
     instance.run('info')
@@ -142,7 +141,7 @@ def test_migrations_build_exactly_the_models(
     migrated.dispose()
 
 
-def test_registering_works_after_the_upgrade(instance):  # noqa: F811
+def test_registering_works_after_the_upgrade(instance):
     _populate_without_plugin(instance)
     instance.write_config(plugin=True)
     script = (
@@ -168,6 +167,7 @@ def test_partial_or_missing_tables_are_handled(existing, tmp_path):
     """No tables: all created by migration.  Some tables but no version: a
     clear error instead of a half-applied schema."""
     from sqlalchemy import create_engine
+
     from mailman_bounces.database.schema import ensure_schema
     engine = create_engine(f'sqlite:///{tmp_path}/partial.db')
     with engine.begin() as connection:

@@ -6,7 +6,6 @@ Create Date: 2026-11-21
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 from mailman.database.types import SAText, SAUnicode
 from sqlalchemy.dialects import mysql
@@ -56,6 +55,7 @@ def upgrade():
         sa.Column('fingerprint', sa.Unicode(64), nullable=False),
         sa.Column('stored_message_id', sa.Integer(),
                   sa.ForeignKey('bounces_message.id', ondelete='SET NULL')),
+        sa.Column('held_by', sa.Integer()),
         sa.Column('outcome', sa.Unicode(32)),
         sa.Column('score_delta', sa.Float()),
         sa.Column('processed_at', sa.DateTime()),
@@ -78,6 +78,7 @@ def upgrade():
         sa.Column('score_threshold', sa.Float()),
         sa.Column('complaint_action', sa.Unicode(16)),
         sa.Column('notify_owner_on_complaint', sa.Boolean()),
+        sa.Column('notify_owner_on_ignored', sa.Boolean()),
         sa.Column('probe_before_disable', sa.Boolean()),
         sa.Column('probe_wait', sa.Interval()),
         sa.Column('retention', sa.Interval()),
@@ -104,6 +105,11 @@ def upgrade():
         sa.Column('disabled_at', sa.DateTime()),
         sa.Column('probe_sent', sa.DateTime()),
         sa.Column('probe_token', SAUnicode()),
+        sa.Column('scored_day', sa.Date()),
+        sa.Column('day_weight', sa.Float(), nullable=False),
+        sa.Column('run_started', sa.DateTime()),
+        sa.Column('sympa_level', sa.Integer(), nullable=False),
+        sa.Column('failed_over_from', SAUnicode()),
     )
     op.create_index('ix_bounces_member_list_email', 'bounces_member',
                     ['list_id', 'email'])
@@ -122,6 +128,7 @@ def upgrade():
         sa.Column('bouncing', sa.Integer(), nullable=False),
         sa.Column('members', sa.Integer(), nullable=False),
         sa.Column('notified', sa.Boolean(), nullable=False),
+        sa.Column('released', sa.Boolean(), nullable=False),
     )
     op.create_index('ix_bounces_freeze_active', 'bounces_freeze',
                     ['key_type', 'key', 'expires'])
@@ -132,10 +139,35 @@ def upgrade():
         sa.Column('day', sa.Date(), primary_key=True),
         sa.Column('post_id', sa.Integer(), nullable=False),
     )
+    op.create_table(
+        'bounces_notice',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('created', sa.DateTime(), nullable=False),
+        sa.Column('kind', sa.Unicode(32), nullable=False),
+        sa.Column('list_id', SAUnicode()),
+        sa.Column('email', SAUnicode()),
+        sa.Column('member_id', sa.Integer()),
+        sa.Column('event_id', sa.Integer()),
+        sa.Column('data', SAText()),
+        sa.Column('dedup_key', SAUnicode()),
+        sa.Column('sent', sa.DateTime()),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('error', SAText()),
+        sa.UniqueConstraint('dedup_key', name='uq_bounces_notice_dedup'),
+    )
+    op.create_index('ix_bounces_notice_pending', 'bounces_notice',
+                    ['sent', 'id'])
+    op.create_table(
+        'bounces_lease',
+        sa.Column('name', sa.Unicode(64), primary_key=True),
+        sa.Column('holder', sa.Unicode(128)),
+        sa.Column('until', sa.DateTime()),
+    )
 
 
 def downgrade():
-    for table in ('bounces_list_traffic', 'bounces_freeze', 'bounces_member',
+    for table in ('bounces_lease', 'bounces_notice',
+                  'bounces_list_traffic', 'bounces_freeze', 'bounces_member',
                   'bounces_list_settings', 'bounces_event',
                   'bounces_message'):
         op.drop_table(table)

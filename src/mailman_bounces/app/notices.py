@@ -1,0 +1,343 @@
+"""Notices: recorded with the decisions, sent after they are committed.
+
+`queue_notice` adds a row to the outbox (``bounces_notice``) inside the
+transaction that makes the decision.  `deliver_notices` later carries each
+one out (renders a template and queues the mail, or performs a mail-sending
+action such as a probe or a removal) and marks it sent in the same
+transaction.  Every text comes from a Mailman template (see
+`mailman_bounces.app.templates`), so sites can customise and translate them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from email import message_from_bytes
+from email.mime.message import MIMEMessage
+from email.mime.text import MIMEText
+from email.utils import formataddr
+from typing import Any
+
+from mailman.app.membership import delete_member
+from mailman.config import config
+from mailman.email.message import Message, OwnerNotification, UserNotification
+from mailman.interfaces.listmanager import IListManager
+from mailman.interfaces.member import NotAMemberError
+from mailman.utilities.datetime import now
+from mailman.utilities.string import expand, wrap
+from public import public
+from sqlalchemy import select, update
+from zope.component import getUtility
+
+from mailman_bounces.app.claims import for_update, serialize_writers
+from mailman_bounces.app.templates import load_template
+from mailman_bounces.database.upsert import insert_ignoring_duplicates
+from mailman_bounces.detect import REASONS
+from mailman_bounces.model.event import BounceEvent, StoredBounce
+from mailman_bounces.model.notice import Notice
+from mailman_bounces.plugin import site_config
+from mailman_bounces.validators import format_duration
+
+log = logging.getLogger('mailman.bounce')
+
+MAX_ATTEMPTS = 5
+
+
+@public
+def queue_notice(kind: str, list_id: str | None = None,
+                 email: str | None = None, member_id: int | None = None,
+                 event_id: int | None = None, dedup_key: str | None = None,
+                 **data: Any) -> None:
+    """Record a notice to send once the current transaction commits."""
+    insert_ignoring_duplicates(config.db.store, Notice.__table__, [{
+        'created': now(), 'kind': kind, 'list_id': list_id, 'email': email,
+        'member_id': member_id, 'event_id': event_id,
+        'data': json.dumps(data, default=str), 'dedup_key': dedup_key,
+        'attempts': 0}])
+
+
+@public
+def deliver_notices(limit: int = 200) -> int:
+    """Carry out pending notices, one transaction each; return how many."""
+    store = config.db.store
+    ids = store.execute(
+        select(Notice.id).where(Notice.sent.is_(None),
+                                Notice.attempts < MAX_ATTEMPTS)
+        .order_by(Notice.id).limit(limit)).scalars().all()
+    config.db.commit()
+    done = 0
+    for notice_id in ids:
+        done += _deliver_one(notice_id)
+    return done
+
+
+def _deliver_one(notice_id: int) -> int:
+    store = config.db.store
+    try:
+        serialize_writers()
+        notice = store.execute(for_update(
+            select(Notice).where(Notice.id == notice_id,
+                                 Notice.sent.is_(None)),
+            skip_locked=True)).scalar_one_or_none()
+        if notice is None:
+            # Another runner took it.
+            config.db.commit()
+            return 0
+        _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
+        notice.sent = now()
+        config.db.commit()
+        return 1
+    except Exception as error:
+        config.db.abort()
+        log.exception('Bounce notice %s failed', notice_id)
+        store.execute(update(Notice).where(Notice.id == notice_id).values(
+            attempts=Notice.attempts + 1, error=f'{type(error).__name__}: '
+                                                f'{error}'))
+        config.db.commit()
+        return 0
+
+
+def _mlist(notice: Notice):
+    mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
+    if mlist is None:
+        raise LookupError(f'no such list: {notice.list_id}')
+    return mlist
+
+
+def _event_data(event_id: int | None) -> dict[str, Any]:
+    """Template values describing the event that caused a notice."""
+    if event_id is None:
+        return {}
+    event = config.db.store.get(BounceEvent, event_id)
+    if event is None:
+        return {}
+    return {
+        'reason': event.reason,
+        'reason_text': REASONS.get(event.reason, event.reason),
+        'status': event.status or 'none',
+        'reply_code': event.reply_code or 'none',
+        'diagnostic': (event.diagnostic or 'none')[:500],
+        'remote_mta': event.remote_mta or 'unknown',
+        'feedback_type': event.feedback_type or 'abuse',
+    }
+
+
+def _stored_bounce(event_id: int | None) -> Message | None:
+    if event_id is None:
+        return None
+    event = config.db.store.get(BounceEvent, event_id)
+    if event is None or event.stored_message_id is None:
+        return None
+    stored = config.db.store.get(StoredBounce, event.stored_message_id)
+    if stored is None or stored.content is None:
+        return None
+    return message_from_bytes(bytes(stored.content), Message)
+
+
+def _render(name: str, mlist, values: dict[str, Any],
+            language: str | None = None) -> str:
+    return wrap(expand(load_template(name, mlist, language), mlist, values))
+
+
+def _member_label(mlist, email: str) -> str:
+    member = mlist.members.get_member(email) if email else None
+    name = getattr(member, 'display_name', None) or ''
+    return formataddr((name, email)) if name else email
+
+
+def _owner_notice(mlist, subject: str, text: str,
+                  attachment: Message | None = None) -> None:
+    msg = OwnerNotification(mlist, subject, roster=mlist.administrators)
+    if attachment is None:
+        msg.set_payload(text, mlist.preferred_language.charset)
+    else:
+        msg.set_type('multipart/mixed')
+        msg.attach(MIMEText(text, _charset=mlist.preferred_language.charset))
+        msg.attach(MIMEMessage(attachment))
+    msg.send(mlist)
+
+
+def _values(notice: Notice, data: dict[str, Any], mlist) -> dict[str, Any]:
+    values = {'email': notice.email or '',
+              'member': _member_label(mlist, notice.email or '')}
+    values.update(_event_data(notice.event_id))
+    values.update({key: str(value) for key, value in data.items()})
+    return values
+
+
+def _threshold_values(mlist) -> dict[str, str]:
+    from mailman_bounces.app.settings import policy_for
+    policy = policy_for(mlist)
+    return {
+        'threshold': f'{policy.threshold:g}',
+        'warnings': str(mlist.bounce_you_are_disabled_warnings),
+        'interval': format_duration(
+            mlist.bounce_you_are_disabled_warnings_interval),
+    }
+
+
+def _disable(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
+    text = _render('list:admin:notice:bounce-disable', mlist, values)
+    _owner_notice(mlist, f"{values['member']}'s subscription disabled on "
+                         f'{mlist.display_name}', text,
+                  _stored_bounce(notice.event_id))
+
+
+def _increment(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
+    text = _render('list:admin:notice:bounce-increment', mlist, values)
+    _owner_notice(mlist, f"{values['member']}'s bounce score incremented on "
+                         f'{mlist.display_name}', text,
+                  _stored_bounce(notice.event_id))
+
+
+_COMPLAINT_ACTIONS = {
+    'none': 'nothing; the member stays subscribed.',
+    'disable': "the member's delivery is disabled.",
+    'unsubscribe': 'the member is unsubscribed.',
+}
+
+
+def _complaint(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    values = _values(notice, data, mlist)
+    values['action_text'] = _COMPLAINT_ACTIONS.get(
+        data.get('action', 'none'), data.get('action', 'none'))
+    text = _render('list:admin:notice:bounce-complaint', mlist, values)
+    _owner_notice(mlist, f"Abuse complaint about {mlist.display_name} from "
+                         f"{values['member']}", text,
+                  _stored_bounce(notice.event_id))
+
+
+def _level(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
+    values.setdefault('delta', '0')
+    values['score'] = data.get('rating', values.get('score', ''))
+    text = _render('list:admin:notice:bounce-increment', mlist, values)
+    _owner_notice(mlist, f"{values['member']} reached bounce level "
+                         f"{data.get('level', '?')} on {mlist.display_name}",
+                  text, _stored_bounce(notice.event_id))
+
+
+def _ignored(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    lines = data.get('lines', [])
+    values = {
+        'member': f"{data.get('count', len(lines))} member(s)",
+        'reason': ', '.join(data.get('reasons', [])) or 'various',
+        'reason_text': 'see the list below',
+        'status': '', 'reply_code': '', 'remote_mta': '',
+        'diagnostic': '\n' + '\n'.join(f'    {line}' for line in lines),
+    }
+    text = _render('list:admin:notice:bounce-ignored', mlist, values)
+    _owner_notice(mlist, f'Bounces not held against members of '
+                         f'{mlist.display_name} on {data.get("day", "")}',
+                  text)
+
+
+def _removal_notice(mlist, email: str, data: dict[str, Any],
+                    event_id: int | None) -> None:
+    values = {'email': email, 'member': _member_label(mlist, email),
+              'warnings': str(mlist.bounce_you_are_disabled_warnings),
+              **_event_data(event_id),
+              **{k: str(v) for k, v in data.items()}}
+    values.setdefault('reason', 'undefined')
+    values.setdefault('reason_text', REASONS.get(values['reason'], ''))
+    text = _render('list:admin:notice:bounce-removal', mlist, values)
+    _owner_notice(mlist, f"{values['member']} unsubscribed from "
+                         f'{mlist.display_name} mailing list due to bounces',
+                  text)
+
+
+def _remove(notice: Notice, data: dict[str, Any]) -> None:
+    from mailman_bounces.app.warnings import still_due_for_removal
+    mlist = _mlist(notice)
+    if not still_due_for_removal(mlist, notice.member_id):
+        log.info('%s on %s re-enabled or gone: not removed', notice.email,
+                 mlist.list_id)
+        return
+    _unsubscribe_member(mlist, notice, data,
+                        notify=mlist.bounce_notify_owner_on_removal)
+
+
+def _unsubscribe(notice: Notice, data: dict[str, Any]) -> None:
+    mlist = _mlist(notice)
+    _unsubscribe_member(mlist, notice, data, notify=True)
+
+
+def _unsubscribe_member(mlist, notice: Notice, data: dict[str, Any],
+                        notify: bool) -> None:
+    email = notice.email
+    try:
+        # Like core: the owners get the plugin's removal notice instead of
+        # core's generic unsubscription one when they asked for it.
+        delete_member(mlist, email, admin_notif=False if notify else None,
+                      userack=True)
+    except NotAMemberError:
+        log.info('%s is no longer a member of %s', email, mlist.list_id)
+        return
+    log.info('Removed %s from %s due to bounces (%s)', email,
+             mlist.list_id, data.get('why', 'bounces'))
+    if notify:
+        _removal_notice(mlist, email, data, notice.event_id)
+
+
+def _probe(notice: Notice, data: dict[str, Any]) -> None:
+    from mailman_bounces.app.probes import send_member_probe
+    send_member_probe(_mlist(notice), notice)
+
+
+def _warning(notice: Notice, data: dict[str, Any]) -> None:
+    from mailman_bounces.app.reenable import send_warning
+    send_warning(_mlist(notice), notice, data)
+
+
+def _user_notice(template: str, subject: str) -> Callable:
+    def handler(notice: Notice, data: dict[str, Any]) -> None:
+        mlist = _mlist(notice)
+        values = _values(notice, data, mlist)
+        text = _render(template, mlist, values)
+        recipient = data.get('to') or notice.email
+        msg = UserNotification(recipient, mlist.request_address,
+                               subject.format(list=mlist.display_name),
+                               text, mlist.preferred_language)
+        msg.send(mlist)
+    return handler
+
+
+def _outage(notice: Notice, data: dict[str, Any]) -> None:
+    from mailman_bounces.app.outage import send_outage_notice
+    send_outage_notice(notice, data)
+
+
+_HANDLERS: dict[str, Callable[[Notice, dict[str, Any]], None]] = {
+    'notify_increment': _increment,
+    'notify_disable': _disable,
+    'notify_complaint': _complaint,
+    'notify_level': _level,
+    'notify_ignored': _ignored,
+    'remove': _remove,
+    'unsubscribe': _unsubscribe,
+    'probe': _probe,
+    'warning': _warning,
+    'failover': _user_notice(
+        'list:user:notice:bounce-failover',
+        'Your {list} subscription moved to another address'),
+    'reenabled': _user_notice(
+        'list:user:notice:bounce-reenabled',
+        'Delivery of {list} re-enabled'),
+    'outage': _outage,
+}
+
+NOTICE_KINDS = tuple(_HANDLERS)
+
+
+@public
+def site_admin_address() -> str:
+    """Who receives site-wide notices."""
+    return site_config().site_admin or config.mailman.site_owner

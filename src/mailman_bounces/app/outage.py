@@ -1,0 +1,351 @@
+"""Outage freezes in the database: detecting, holding events, releasing.
+
+Each pass counts, over the outage window, the distinct members bouncing
+per recipient domain and per receiving server, on each list and site-wide
+(`mailman_bounces.policy.outage` decides).  An active freeze holds the
+matching unprocessed events back from scoring (`held_by_freeze`).
+
+When a freeze ends, its events are re-evaluated member by member: a member
+who bounces again after the outage was really bouncing, so their held
+events are scored like any other (genuine bounces still count); the events
+of a member who does not bounce again within the list's stale window were
+the outage's, and are recorded as such without counting.  A freeze an
+administrator lifts early was a false alarm: its events are scored at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mailman.config import config
+from mailman.email.message import OwnerNotification, UserNotification
+from mailman.interfaces.bounce import BounceContext
+from mailman.interfaces.listmanager import IListManager
+from mailman.interfaces.member import MemberRole
+from mailman.model.address import Address
+from mailman.model.member import Member
+from mailman.model.user import User
+from mailman.utilities.string import expand, wrap
+from public import public
+from sqlalchemy import and_, distinct, exists, func, not_, or_, select, update
+from sqlalchemy.orm import aliased
+from zope.component import getUtility
+
+from mailman_bounces.app.notices import queue_notice, site_admin_address
+from mailman_bounces.app.templates import load_template
+from mailman_bounces.model.event import BounceEvent
+from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.notice import Notice
+from mailman_bounces.plugin import site_config
+from mailman_bounces.policy.outage import (
+    BounceBurst,
+    should_freeze,
+    wanted_keys,
+    wanted_scopes,
+)
+from mailman_bounces.validators import format_duration
+
+log = logging.getLogger('mailman.bounce')
+
+# Kinds of events an outage freezes (complaints are never an outage).
+FROZEN_KINDS = ('bounce', 'delay', 'unknown')
+_KEY_COLUMNS = {'domain': BounceEvent.domain, 'mx': BounceEvent.remote_mta}
+
+
+@public
+def held_by_freeze(now: datetime):
+    """SQL condition: the event is held back by an active freeze."""
+    # An alias, so the condition can sit in a query that joins freezes too.
+    freeze = aliased(OutageFreeze, name='active_freeze')
+    event = BounceEvent
+    return and_(
+        event.kind.in_(FROZEN_KINDS),
+        exists().where(
+            freeze.lifted.is_(None), freeze.expires > now,
+            or_(freeze.list_id.is_(None), freeze.list_id == event.list_id),
+            or_(and_(freeze.key_type == 'domain', freeze.key == event.domain),
+                and_(freeze.key_type == 'mx',
+                     freeze.key == event.remote_mta))))
+
+
+@public
+def not_held(now: datetime):
+    """SQL condition: the event may be scored now."""
+    return and_(BounceEvent.held_by.is_(None), not_(held_by_freeze(now)))
+
+
+def _freeze_matches(freeze: OutageFreeze):
+    event = BounceEvent
+    column = _KEY_COLUMNS[freeze.key_type]
+    conditions = [event.processed.is_(False), event.held_by.is_(None),
+                  event.kind.in_(FROZEN_KINDS), column == freeze.key,
+                  event.timestamp < freeze.expires]
+    if freeze.list_id is not None:
+        conditions.append(event.list_id == freeze.list_id)
+    return and_(*conditions)
+
+
+@public
+def release_ended_freezes(now: datetime) -> int:
+    """Hand the events of freezes that ended to re-evaluation; return how
+    many events now wait for confirmation."""
+    store = config.db.store
+    ended = store.execute(
+        select(OutageFreeze).where(
+            OutageFreeze.released.is_(False),
+            or_(OutageFreeze.lifted.is_not(None),
+                OutageFreeze.expires <= now))).scalars().all()
+    waiting = 0
+    for freeze in ended:
+        freeze.released = True
+        if freeze.lifted is not None:
+            continue
+        waiting += store.execute(
+            update(BounceEvent).where(_freeze_matches(freeze))
+            .values(held_by=freeze.id)
+            .execution_options(synchronize_session=False)).rowcount
+    return waiting
+
+
+def _bounced_again(pairs: set[tuple[str, str]]) -> dict:
+    """The latest counted bounce of each (list, address) outside freezes."""
+    event = BounceEvent
+    rows = config.db.store.execute(
+        select(event.list_id, event.email, func.max(event.timestamp))
+        .where(event.held_by.is_(None), event.kind.in_(('bounce', 'delay')),
+               event.severity != 'none',
+               event.context == BounceContext.normal,
+               event.list_id.in_(sorted({p[0] for p in pairs})),
+               event.email.in_(sorted({p[1] for p in pairs})))
+        .group_by(event.list_id, event.email)).all()
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+@public
+def confirm_or_dismiss_held(now: datetime) -> tuple[int, int]:
+    """Re-evaluate events held by ended freezes: (confirmed, dismissed)."""
+    from mailman_bounces.app.settings import policies_for
+    store = config.db.store
+    held = store.execute(
+        select(BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
+               OutageFreeze.expires)
+        .join(OutageFreeze, OutageFreeze.id == BounceEvent.held_by)
+        .where(BounceEvent.processed.is_(False),
+               BounceEvent.held_by.is_not(None),
+               not_(held_by_freeze(now)))).all()
+    if not held:
+        return 0, 0
+    latest = _bounced_again({(row.list_id, row.email) for row in held})
+    policies = policies_for({row.list_id for row in held})
+    confirmed, dismissed = [], []
+    for row in held:
+        again = latest.get((row.list_id, row.email))
+        policy = policies.get(row.list_id)
+        if again is not None and again >= row.expires:
+            confirmed.append(row.id)
+        elif policy is None or (
+                row.expires + policy.bounce_info_stale_after <= now):
+            dismissed.append(row.id)
+    if confirmed:
+        store.execute(update(BounceEvent)
+                      .where(BounceEvent.id.in_(confirmed))
+                      .values(held_by=None)
+                      .execution_options(synchronize_session=False))
+    if dismissed:
+        store.execute(update(BounceEvent)
+                      .where(BounceEvent.id.in_(dismissed))
+                      .values(processed=True, processed_at=now,
+                              outcome='outage', score_delta=0.0)
+                      .execution_options(synchronize_session=False))
+    return len(confirmed), len(dismissed)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+
+
+def _domain_members(domain: str, list_id: str | None) -> int:
+    """Members (role member) whose address is at `domain`."""
+    pattern = '%@' + _escape_like(domain)
+    count = 0
+    for join in ((Address, Member.address_id == Address.id),
+                 (User, Member.user_id == User.id)):
+        query = select(func.count(distinct(Member.id))).select_from(Member)
+        if join[0] is User:
+            query = query.join(User, join[1]).join(
+                Address, User._preferred_address_id == Address.id).where(
+                    Member.address_id.is_(None))
+        else:
+            query = query.join(*join)
+        query = query.where(Member.role == MemberRole.member,
+                            Address.email.like(pattern, escape='\\'))
+        if list_id is not None:
+            query = query.where(Member.list_id == list_id)
+        count += config.db.store.execute(query).scalar_one()
+    return count
+
+
+def _counted_reasons() -> list[str]:
+    # Reasons that are never held against members (DMARC, spam filters...)
+    # are about the list's own mail, not about the receiving system.
+    return [reason for reason, weight in site_config().weights.items()
+            if weight > 0]
+
+
+def _bursts(now: datetime) -> list[BounceBurst]:
+    outage = site_config().outage
+    since = now - outage.window
+    event = BounceEvent
+    bursts = []
+    for key_type in wanted_keys(outage):
+        key = _KEY_COLUMNS[key_type]
+        for scope in wanted_scopes(outage):
+            group = (event.list_id, key) if scope == 'list' else (key,)
+            bouncing = func.count(distinct(event.email))
+            query = (select(*group, bouncing)
+                     .where(event.timestamp >= since, key.is_not(None),
+                            event.kind.in_(FROZEN_KINDS),
+                            event.severity != 'none',
+                            event.context == BounceContext.normal,
+                            event.reason.in_(_counted_reasons()))
+                     .group_by(*group)
+                     .having(bouncing >= outage.min_members))
+            for row in config.db.store.execute(query):
+                list_id = row[0] if scope == 'list' else None
+                members = (_domain_members(row[-2], list_id)
+                           if key_type == 'domain' else None)
+                bursts.append(BounceBurst(key_type, row[-2], list_id,
+                                          row[-1], members))
+    return bursts
+
+
+def _active(burst: BounceBurst, now: datetime) -> OutageFreeze | None:
+    freeze = OutageFreeze
+    list_match = (freeze.list_id.is_(None) if burst.list_id is None
+                  else freeze.list_id == burst.list_id)
+    return config.db.store.execute(
+        select(freeze).where(list_match, freeze.key_type == burst.key_type,
+                             freeze.key == burst.key, freeze.lifted.is_(None),
+                             freeze.expires > now)
+        .order_by(freeze.id.desc()).limit(1)).scalar_one_or_none()
+
+
+@public
+def detect_outages(now: datetime) -> list[OutageFreeze]:
+    """Start or extend freezes for bursts of bounces; return new ones."""
+    outage = site_config().outage
+    if not outage.enabled:
+        return []
+    created = []
+    for burst in _bursts(now):
+        if not should_freeze(outage, burst):
+            continue
+        freeze = _active(burst, now)
+        if freeze is not None:
+            freeze.expires = max(freeze.expires, now + outage.window)
+            freeze.bouncing = max(freeze.bouncing, burst.bouncing)
+            continue
+        freeze = OutageFreeze(
+            list_id=burst.list_id, key_type=burst.key_type, key=burst.key,
+            started=now, expires=now + outage.window,
+            bouncing=burst.bouncing, members=burst.members or 0,
+            notified=False)
+        config.db.store.add(freeze)
+        config.db.store.flush()
+        created.append(freeze)
+        log.warning('Outage freeze %d: %s %s on %s (%d bouncing of %s)',
+                    freeze.id, burst.key_type, burst.key,
+                    burst.list_id or 'the whole site', burst.bouncing,
+                    burst.members if burst.members is not None else '?')
+        _queue_freeze_notice(freeze, now)
+    return created
+
+
+def _carrier_list(freeze: OutageFreeze) -> str | None:
+    """A list to send a site-wide notice through (Mailman notices need
+    one): the one with the most events held by the freeze."""
+    column = _KEY_COLUMNS[freeze.key_type]
+    return config.db.store.execute(
+        select(BounceEvent.list_id).where(column == freeze.key)
+        .group_by(BounceEvent.list_id)
+        .order_by(func.count().desc()).limit(1)).scalar_one_or_none()
+
+
+def _queue_freeze_notice(freeze: OutageFreeze, now: datetime) -> None:
+    outage = site_config().outage
+    data = {'freeze_id': freeze.id}
+    if freeze.list_id is not None and outage.notify_owners:
+        queue_notice('outage', list_id=freeze.list_id, **data)
+    elif freeze.list_id is None and outage.notify_site_admin:
+        carrier = _carrier_list(freeze)
+        if carrier is not None:
+            queue_notice('outage', list_id=carrier, scope='site', **data)
+    freeze.notified = True
+
+
+@public
+def lift_freeze(freeze_id: int, now: datetime, by: str = 'admin'
+                ) -> OutageFreeze | None:
+    """End freeze `freeze_id` now; its held events get scored next pass."""
+    freeze = config.db.store.get(OutageFreeze, freeze_id)
+    if freeze is None:
+        return None
+    if freeze.lifted is None and freeze.expires > now:
+        freeze.lifted = now
+        freeze.lifted_by = by
+    return freeze
+
+
+@public
+def active_freezes(now: datetime):
+    """The freezes in force now, newest first."""
+    freeze = OutageFreeze
+    return config.db.store.execute(
+        select(freeze).where(freeze.lifted.is_(None), freeze.expires > now)
+        .order_by(freeze.id.desc())).scalars().all()
+
+
+@dataclass(frozen=True)
+class _FreezeText:
+    key_kind: str
+    subject: str
+
+
+def _describe(freeze: OutageFreeze) -> _FreezeText:
+    kind = 'domain' if freeze.key_type == 'domain' else 'mail server'
+    where = 'site-wide' if freeze.list_id is None else 'on ' + freeze.list_id
+    return _FreezeText(kind, f'Bounce scoring frozen for {kind} '
+                             f'{freeze.key} {where}')
+
+
+@public
+def send_outage_notice(notice: Notice, data: dict[str, Any]) -> None:
+    """Tell the owners (or the site admin) about a new freeze."""
+    freeze = config.db.store.get(OutageFreeze, int(data['freeze_id']))
+    mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
+    if freeze is None or mlist is None:
+        return
+    described = _describe(freeze)
+    values = {
+        'key_kind': described.key_kind, 'key': freeze.key,
+        'expires': f'{freeze.expires:%Y-%m-%d %H:%M} UTC',
+        'bouncing': str(freeze.bouncing),
+        'members': str(freeze.members or 'the'),
+        'window': format_duration(site_config().outage.window),
+        'freeze_id': str(freeze.id),
+    }
+    if data.get('scope') == 'site':
+        text = wrap(expand(load_template('site:admin:notice:bounce-outage'),
+                           None, values))
+        msg = UserNotification(site_admin_address(),
+                               config.mailman.site_owner, described.subject,
+                               text, mlist.preferred_language)
+    else:
+        text = wrap(expand(load_template('list:admin:notice:bounce-outage',
+                                         mlist), mlist, values))
+        msg = OwnerNotification(mlist, described.subject, text,
+                                roster=mlist.administrators)
+    msg.send(mlist)

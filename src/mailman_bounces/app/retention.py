@@ -1,0 +1,82 @@
+"""Forgetting old history, set-based.
+
+Core keeps bounce events about a day and evicts them one by one in Python.
+The plugin keeps them (and the stored bounce messages) for each list's
+``retention`` (90 days by default) and evicts with a handful of DELETE
+statements, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mailman.config import config
+from mailman.model.member import Member
+from public import public
+from sqlalchemy import delete, exists, true
+
+from mailman_bounces.app.settings import list_retentions
+from mailman_bounces.model.event import BounceEvent, StoredBounce
+from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.member import MemberBounceState
+from mailman_bounces.model.notice import Notice
+from mailman_bounces.model.traffic import ListTraffic
+
+log = logging.getLogger('mailman.bounce')
+
+# Traffic snapshots are needed as far back as a Sympa bouncing run goes.
+TRAFFIC_KEPT = timedelta(days=400)
+
+
+@public
+@dataclass
+class Evicted:
+    """How many rows each eviction step removed."""
+
+    events: int = 0
+    messages: int = 0
+    notices: int = 0
+    freezes: int = 0
+    states: int = 0
+
+    @property
+    def total(self) -> int:
+        return (self.events + self.messages + self.notices + self.freezes
+                + self.states)
+
+
+def _delete(statement) -> int:
+    return config.db.store.execute(
+        statement.execution_options(synchronize_session=False)).rowcount
+
+
+@public
+def evict(now: datetime) -> Evicted:
+    """Delete what is older than its retention."""
+    default, overrides = list_retentions()
+    evicted = Evicted()
+    event = BounceEvent
+    evicted.events = _delete(delete(event).where(
+        event.processed.is_(True), event.timestamp < now - default,
+        event.list_id.not_in(sorted(overrides)) if overrides else true()))
+    for list_id, retention in sorted(overrides.items()):
+        evicted.events += _delete(delete(event).where(
+            event.list_id == list_id, event.processed.is_(True),
+            event.timestamp < now - retention))
+    shortest = min([default, *overrides.values()])
+    evicted.messages = _delete(delete(StoredBounce).where(
+        StoredBounce.received < now - shortest,
+        ~exists().where(event.stored_message_id == StoredBounce.id)))
+    evicted.notices = _delete(delete(Notice).where(
+        Notice.sent.is_not(None), Notice.sent < now - default))
+    evicted.freezes = _delete(delete(OutageFreeze).where(
+        OutageFreeze.expires < now - default))
+    evicted.states = _delete(delete(MemberBounceState).where(
+        ~exists().where(Member.id == MemberBounceState.member_id)))
+    _delete(delete(ListTraffic).where(
+        ListTraffic.day < (now - TRAFFIC_KEPT).date()))
+    if evicted.total:
+        log.info('Evicted %s', evicted)
+    return evicted

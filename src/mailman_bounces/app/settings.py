@@ -1,0 +1,219 @@
+"""Reading and changing a list's bounce settings.
+
+A list's bounce settings are core's (attributes of the mailing list, which
+stay the source of truth so Postorius shows them) and the plugin's (a row
+in ``bounces_list_settings``; NULL means "the site default").  This module
+resolves them into a `ListPolicy` for the policy code, and changes them
+atomically: every value is checked first, and nothing is written unless
+all of them are valid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from mailman.config import config
+from mailman.interfaces.bounce import UnrecognizedBounceDisposition
+from mailman.model.mailinglist import MailingList
+from public import public
+from sqlalchemy import select
+
+from mailman_bounces.config.site import reason_names
+from mailman_bounces.model.settings import ListBounceSettings
+from mailman_bounces.plugin import site_config
+from mailman_bounces.policy.settings import (
+    CORE_FIELDS,
+    PLUGIN_FIELDS,
+    ListPolicy,
+    SettingError,
+    parse_weights,
+)
+from mailman_bounces.validators import InvalidValue, format_duration
+
+# Every setting name, core's first, in the order they are shown.
+SETTING_NAMES = (*CORE_FIELDS, *PLUGIN_FIELDS, 'weights')
+
+# Core columns of the mailing list table, for set-based loading.
+_CORE_COLUMNS = tuple(getattr(MailingList, name) for name in CORE_FIELDS
+                      if name != 'forward_unrecognized_bounces_to')
+
+
+def _defaults() -> dict[str, Any]:
+    settings = site_config()
+    return dict(settings.list_defaults)
+
+
+def _weights(row: ListBounceSettings | None) -> dict[str, float]:
+    weights = dict(site_config().weights)
+    if row is not None and row.weights:
+        weights.update(json.loads(row.weights))
+    return weights
+
+
+def _plugin_values(row: ListBounceSettings | None) -> dict[str, Any]:
+    values = _defaults()
+    if row is not None:
+        for name in PLUGIN_FIELDS:
+            value = getattr(row, name)
+            if value is not None:
+                values[name] = value
+    return values
+
+
+@public
+def policies_for(list_ids: Iterable[str]) -> dict[str, ListPolicy]:
+    """The resolved policies of `list_ids` (missing lists are left out),
+    loaded with two queries whatever the number of lists."""
+    wanted = sorted(set(list_ids))
+    if not wanted:
+        return {}
+    store = config.db.store
+    core_rows = store.execute(
+        select(MailingList._list_id, *_CORE_COLUMNS)
+        .where(MailingList._list_id.in_(wanted))).all()
+    overrides = {
+        row.list_id: row for row in store.execute(
+            select(ListBounceSettings)
+            .where(ListBounceSettings.list_id.in_(wanted))).scalars()}
+    policies = {}
+    for row in core_rows:
+        list_id = row[0]
+        core = dict(zip((c.key for c in _CORE_COLUMNS), row[1:], strict=True))
+        core = {name: value for name, value in core.items()
+                if value is not None}
+        override = overrides.get(list_id)
+        policies[list_id] = ListPolicy(
+            list_id=list_id, weights=_weights(override),
+            **core, **_plugin_values(override))
+    return policies
+
+
+@public
+def policy_for(mlist) -> ListPolicy:
+    """The resolved policy of one mailing list."""
+    return policies_for([mlist.list_id])[mlist.list_id]
+
+
+def _override_row(list_id: str) -> ListBounceSettings | None:
+    return config.db.store.get(ListBounceSettings, list_id)
+
+
+def _as_json(name: str, value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, UnrecognizedBounceDisposition):
+        return value.name
+    return value
+
+
+@public
+def get_settings(mlist) -> dict[str, Any]:
+    """Every bounce setting of `mlist`, as JSON-ready values."""
+    row = _override_row(mlist.list_id)
+    values = {name: _as_json(name, getattr(mlist, name))
+              for name in CORE_FIELDS}
+    values.update({name: _as_json(name, value)
+                   for name, value in _plugin_values(row).items()})
+    values['weights'] = _weights(row)
+    return values
+
+
+@public
+def overridden_settings(mlist) -> list[str]:
+    """The plugin settings `mlist` set itself (the rest follow the site)."""
+    row = _override_row(mlist.list_id)
+    if row is None:
+        return []
+    names = [name for name in PLUGIN_FIELDS if getattr(row, name) is not None]
+    if row.weights:
+        names.append('weights')
+    return names
+
+
+@public
+def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse every value of `changes`; raise `SettingError` for the first
+    unknown name or bad value.  Nothing is written."""
+    parsed = {}
+    for name, value in changes.items():
+        if name in CORE_FIELDS:
+            parsed[name] = CORE_FIELDS[name].check(value)
+        elif name in PLUGIN_FIELDS:
+            parsed[name] = PLUGIN_FIELDS[name].check(value)
+        elif name == 'weights':
+            try:
+                parsed[name] = parse_weights(value, reason_names())
+            except InvalidValue as error:
+                raise SettingError(name, value, error.allowed) from None
+        else:
+            raise SettingError(name, value, 'one of the bounce settings: '
+                               + ', '.join(SETTING_NAMES))
+    _check_levels(parsed)
+    return parsed
+
+
+def _check_levels(parsed: Mapping[str, Any]) -> None:
+    level1, level2 = parsed.get('sympa_level1'), parsed.get('sympa_level2')
+    if level1 is not None and level2 is not None and level1 > level2:
+        raise SettingError('sympa_level1', level1,
+                           f'a level no higher than sympa_level2 ({level2})')
+
+
+@public
+def change_settings(mlist, changes: Mapping[str, Any], *,
+                    replace_weights: bool = False) -> dict[str, Any]:
+    """Validate and apply `changes` to `mlist` all together.
+
+    Plugin settings given as None (or an empty string) go back to the site
+    default.  Weights are merged into the list's own weights unless
+    `replace_weights`.  Returns the list's settings afterwards.
+    :raises SettingError: naming the first bad field; nothing is applied.
+    """
+    parsed = check_settings(changes)
+    row = _override_row(mlist.list_id)
+    _check_levels({**_plugin_values(row), **parsed})
+    for name, value in parsed.items():
+        if name in CORE_FIELDS:
+            if name == 'forward_unrecognized_bounces_to':
+                value = UnrecognizedBounceDisposition[value]
+            setattr(mlist, name, value)
+            continue
+        if row is None:
+            row = ListBounceSettings(mlist.list_id)
+            config.db.store.add(row)
+        if name == 'weights':
+            current = {} if replace_weights or not row.weights else (
+                json.loads(row.weights))
+            current.update(value)
+            row.weights = json.dumps(current, sort_keys=True) or None
+        else:
+            setattr(row, name, value)
+    return get_settings(mlist)
+
+
+@public
+def reset_settings(mlist, names: Iterable[str]) -> dict[str, Any]:
+    """Put the plugin settings `names` back to the site default."""
+    names = list(names)
+    for name in names:
+        if name not in PLUGIN_FIELDS and name != 'weights':
+            raise SettingError(name, None, 'one of the plugin settings: '
+                               + ', '.join((*PLUGIN_FIELDS, 'weights')))
+    row = _override_row(mlist.list_id)
+    if row is not None:
+        for name in names:
+            setattr(row, name, None)
+    return get_settings(mlist)
+
+
+@public
+def list_retentions() -> tuple[timedelta, dict[str, timedelta]]:
+    """The site's default retention and the lists that override it."""
+    default = site_config().list_defaults['retention']
+    rows = config.db.store.execute(
+        select(ListBounceSettings.list_id, ListBounceSettings.retention)
+        .where(ListBounceSettings.retention.is_not(None))).all()
+    return default, {list_id: retention for list_id, retention in rows}

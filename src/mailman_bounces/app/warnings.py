@@ -1,0 +1,188 @@
+"""Disabled members: warnings, removal, and the members' other checks.
+
+Core finds the members to warn by filtering every member's preferences on
+each pass (an unindexed column) and then in Python.  The plugin drives the
+step from its own table: only members it disabled (``disabled_at``, indexed)
+are looked at, so the cost does not grow with the number of members or of
+bounces.  Members disabled by bounces in other ways (before the plugin was
+enabled, or by an administrator) are adopted by a daily reconciliation.
+
+Warnings are claimed with a compare-and-set on core's warning counter, so
+two runners can never send the same warning twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from mailman.config import config
+from mailman.interfaces.member import DeliveryStatus, MemberRole
+from mailman.model.mailinglist import MailingList
+from mailman.model.member import Member
+from mailman.model.preferences import Preferences
+from public import public
+from sqlalchemy import func, or_, select, update
+
+from mailman_bounces.app.members import core_score
+from mailman_bounces.app.notices import queue_notice
+from mailman_bounces.app.settings import policies_for
+from mailman_bounces.database.upsert import insert_ignoring_duplicates
+from mailman_bounces.model.member import MemberBounceState
+from mailman_bounces.model.settings import ListBounceSettings
+
+log = logging.getLogger('mailman.bounce')
+
+_NEVER = datetime.min
+
+
+def _disabled_members():
+    state = MemberBounceState
+    return config.db.store.execute(
+        select(state.member_id, state.email, state.disabled_at,
+               state.last_event_id, Member.list_id,
+               Member.total_warnings_sent, Member.last_warning_sent,
+               Preferences.delivery_status, MailingList.process_bounces,
+               MailingList.bounce_you_are_disabled_warnings,
+               MailingList.bounce_you_are_disabled_warnings_interval)
+        .join(Member, Member.id == state.member_id)
+        .join(Preferences, Member.preferences_id == Preferences.id)
+        .join(MailingList, MailingList._list_id == Member.list_id)
+        .where(state.disabled_at.is_not(None))).all()
+
+
+def _claim_warning(member_id: int, sent: int, now: datetime) -> bool:
+    """Count one more warning unless another runner just did."""
+    result = config.db.store.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.total_warnings_sent == sent)
+        .values(total_warnings_sent=sent + 1, last_warning_sent=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+@public
+def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
+    """Queue due warnings and removals; return (warnings, removals)."""
+    warned = removed = 0
+    re_enabled = []
+    for row in _disabled_members():
+        if row.delivery_status != DeliveryStatus.by_bounces:
+            # Re-enabled by the member, an owner or Postorius.
+            re_enabled.append(row.member_id)
+            continue
+        if not row.process_bounces:
+            continue
+        interval = row.bounce_you_are_disabled_warnings_interval
+        maximum = row.bounce_you_are_disabled_warnings or 0
+        sent = row.total_warnings_sent or 0
+        last = row.last_warning_sent or _NEVER
+        due = last + interval <= now if interval is not None else True
+        if sent < maximum and due:
+            if _claim_warning(row.member_id, sent, now):
+                queue_notice('warning', list_id=row.list_id,
+                             email=row.email, member_id=row.member_id,
+                             event_id=row.last_event_id,
+                             warning_number=sent + 1)
+                warned += 1
+        elif sent >= maximum and (due or maximum == 0):
+            queue_notice(
+                'remove', list_id=row.list_id, email=row.email,
+                member_id=row.member_id, event_id=row.last_event_id,
+                dedup_key=(f'remove:{row.member_id}:'
+                           f'{row.disabled_at:%Y%m%d%H%M%S}'))
+            removed += 1
+    if re_enabled:
+        config.db.store.execute(
+            update(MemberBounceState)
+            .where(MemberBounceState.member_id.in_(re_enabled))
+            .values(disabled_at=None, probe_sent=None)
+            .execution_options(synchronize_session=False))
+    return warned, removed
+
+
+@public
+def still_due_for_removal(mlist, member_id: int | None) -> bool:
+    """Is member `member_id` still disabled with all warnings sent?"""
+    member = config.db.store.get(Member, member_id) if member_id else None
+    return (member is not None
+            and member.preferences.delivery_status == DeliveryStatus.by_bounces
+            and (member.total_warnings_sent or 0)
+            >= mlist.bounce_you_are_disabled_warnings)
+
+
+@public
+def adopt_disabled_members(now: datetime) -> int:
+    """Take charge of members disabled by bounces outside the plugin."""
+    state = MemberBounceState
+    rows = config.db.store.execute(
+        select(Member.id, Member.list_id)
+        .join(Preferences, Member.preferences_id == Preferences.id)
+        .outerjoin(state, state.member_id == Member.id)
+        .where(Member.role == MemberRole.member,
+               Preferences.delivery_status == DeliveryStatus.by_bounces,
+               state.disabled_at.is_(None))).all()
+    if not rows:
+        return 0
+    ids = [member_id for member_id, _ in rows]
+    members = {m.id: m for m in config.db.store.execute(
+        select(Member).where(Member.id.in_(ids))).scalars()}
+    insert_ignoring_duplicates(config.db.store, state.__table__, [
+        {'member_id': member_id, 'list_id': list_id,
+         'email': members[member_id].address.email, 'score': 0.0,
+         'core_score': 0, 'day_weight': 0.0, 'sympa_level': 0}
+        for member_id, list_id in rows])
+    config.db.store.execute(
+        update(state).where(state.member_id.in_(ids))
+        .values(disabled_at=now)
+        .execution_options(synchronize_session=False))
+    log.info('Adopted %d member(s) disabled by bounces elsewhere', len(rows))
+    return len(rows)
+
+
+@public
+def members_over_threshold() -> list:
+    """Enabled members (mailman score mode) whose score reached their
+    list's threshold: after an owner lowered it, say."""
+    state = MemberBounceState
+    threshold = func.coalesce(ListBounceSettings.score_threshold,
+                              MailingList.bounce_score_threshold)
+    return config.db.store.execute(
+        select(state.member_id, state.email, Member.list_id)
+        .join(Member, Member.id == state.member_id)
+        .join(Preferences, Member.preferences_id == Preferences.id)
+        .join(MailingList, MailingList._list_id == Member.list_id)
+        .outerjoin(ListBounceSettings,
+                   ListBounceSettings.list_id == Member.list_id)
+        .where(state.score > 0, state.disabled_at.is_(None),
+               state.probe_sent.is_(None), state.score >= threshold,
+               MailingList.process_bounces.is_(True),
+               or_(Preferences.delivery_status.is_(None),
+                   Preferences.delivery_status
+                   != DeliveryStatus.by_bounces))).all()
+
+
+@public
+def expire_probes(now: datetime) -> int:
+    """Reset members whose probe did not bounce within probe_wait."""
+    state = MemberBounceState
+    rows = config.db.store.execute(
+        select(state.member_id, Member.list_id, state.probe_sent)
+        .join(Member, Member.id == state.member_id)
+        .where(state.probe_sent.is_not(None),
+               state.disabled_at.is_(None))).all()
+    policies = policies_for({row.list_id for row in rows})
+    expired = [row.member_id for row in rows
+               if row.list_id in policies
+               and row.probe_sent + policies[row.list_id].probe_wait <= now]
+    if not expired:
+        return 0
+    store = config.db.store
+    store.execute(update(state).where(state.member_id.in_(expired)).values(
+        score=0.0, core_score=core_score(0.0), probe_sent=None,
+        probe_token=None, scored_day=None, day_weight=0.0, run_started=None)
+        .execution_options(synchronize_session=False))
+    store.execute(update(Member).where(Member.id.in_(expired)).values(
+        bounce_score=0).execution_options(synchronize_session=False))
+    log.info('%d probe(s) went unbounced: scores reset', len(expired))
+    return len(expired)

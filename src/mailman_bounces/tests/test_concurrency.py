@@ -1,0 +1,186 @@
+"""Exactly once: concurrent runners, crashes and duplicates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from mailman_bounces.tests.helpers import bounce, commit, make_list, run_pass
+
+REASONS = (
+    {},                                                  # user unknown
+    {'status': '4.2.2', 'action': 'delayed',
+     'diagnostic': '452 4.2.2 <{email}>: Mailbox full'},
+    {'status': '5.7.26', 'diagnostic':
+     "550 5.7.26 Unauthenticated email is not accepted due to DMARC policy"},
+)
+
+
+def _dataset() -> None:
+    """Two lists, 40 members each, 240 bounces; some members one bounce
+    short of being disabled, so the pass disables, warns and notifies.
+    Every member has a domain of their own: no outage freeze."""
+    from mailman.utilities.datetime import now
+    for name in ('alpha@example.com', 'beta@example.com'):
+        emails = [f'm{n}@dom{n}.example.org' for n in range(40)]
+        mlist = make_list(name, members=emails,
+                          bounce_notify_owner_on_bounce_increment=True)
+        for n, email in enumerate(emails[:10]):
+            member = mlist.members.get_member(email)
+            member.bounce_score = 4
+            member.last_bounce_received = now() - timedelta(days=1)
+        commit()
+        for round_ in range(3):
+            for n, email in enumerate(emails):
+                bounce(mlist, email, **REASONS[(n + round_) % 3])
+
+
+def _snapshot() -> dict:
+    """Everything the pass decides, keyed by natural keys (not row ids)."""
+    from mailman.config import config
+    from mailman.interfaces.listmanager import IListManager
+    from sqlalchemy import select
+    from zope.component import getUtility
+
+    from mailman_bounces.model.event import BounceEvent
+    from mailman_bounces.model.member import MemberBounceState
+    from mailman_bounces.model.notice import Notice
+    config.db.abort()
+    members = {}
+    for mlist in getUtility(IListManager).mailing_lists:
+        for member in mlist.members.members:
+            state = config.db.store.get(MemberBounceState, member.id)
+            members[(mlist.list_id, member.address.email)] = (
+                member.bounce_score, str(member.preferences.delivery_status),
+                member.total_warnings_sent,
+                None if state is None else round(state.score, 3),
+                None if state is None else state.disabled_reason)
+    outcomes = Counter(
+        (e.list_id, e.email, e.reason, e.processed, e.outcome, e.score_delta)
+        for e in config.db.store.execute(select(BounceEvent)).scalars())
+    notices = Counter(
+        (n.kind, n.list_id, n.email, n.sent is not None)
+        for n in config.db.store.execute(select(Notice)).scalars())
+    return {'members': members, 'outcomes': outcomes, 'notices': notices}
+
+
+def _workers(count: int, batch: int, tmp_path, crash: bool = False) -> list:
+    from mailman.config import config
+    go = tmp_path / f'go-{count}-{crash}'
+    env = dict(os.environ, MAILMAN_BOUNCES_GO=str(go))
+    command = [sys.executable, '-m', 'mailman_bounces.tests.pass_worker',
+               config.filename, str(batch)] + (['crash'] if crash else [])
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+                 for _ in range(count)]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob(f'{go.name}.ready.*'))) < count:
+        assert time.monotonic() < deadline, 'workers did not start'
+        assert all(p.poll() is None for p in processes), 'a worker died'
+        time.sleep(0.05)
+    go.touch()
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        results.append((process.returncode, out, err))
+    return results
+
+
+def _reset_world() -> None:
+    from mailman.testing.helpers import reset_the_world
+    from mailman.testing.layers import ConfigLayer
+    reset_the_world()
+    ConfigLayer.testSetUp()
+
+
+def test_two_runners_give_the_same_result_as_one(mailman, tmp_path):
+    _dataset()
+    results = _workers(2, 7, tmp_path)
+    assert [code for code, _, _ in results] == [0, 0], results
+    processed = [int(out.split()[-1]) for _, out, _ in results]
+    print('events processed by each runner:', processed)
+    # Together the runners processed every event, each once.
+    assert sum(processed) == 240
+    concurrent = _snapshot()
+    _reset_world()
+    _dataset()
+    [(code, _, err)] = _workers(1, 500, tmp_path)
+    assert code == 0, err
+    single = _snapshot()
+    assert concurrent == single
+    assert all(processed for (*_, processed, _, _) in single['outcomes'])
+    disabled = [key for key, value in single['members'].items()
+                if value[1] == 'DeliveryStatus.by_bounces']
+    # The ten members per list who were one short, and nobody else.
+    assert len(disabled) == 20
+
+
+def test_a_crash_mid_batch_loses_and_double_counts_nothing(
+        mailman, tmp_path):
+    _dataset()
+    [(code, out, err)] = _workers(1, 50, tmp_path, crash=True)
+    assert code == 17, (out, err)
+    # The crashed transaction left nothing behind.
+    from mailman.config import config
+    from sqlalchemy import func, select
+
+    from mailman_bounces.model.event import BounceEvent
+    config.db.abort()
+    assert config.db.store.execute(select(func.count()).where(
+        BounceEvent.processed.is_(True))).scalar() == 0
+    [(code, _, err)] = _workers(1, 50, tmp_path)
+    assert code == 0, err
+    recovered = _snapshot()
+    _reset_world()
+    _dataset()
+    [(code, _, err)] = _workers(1, 50, tmp_path)
+    assert code == 0, err
+    assert recovered == _snapshot()
+
+
+def test_an_exception_mid_batch_rolls_everything_back(mailman, monkeypatch):
+    from mailman_bounces.app import bounce_pass
+    from mailman_bounces.tests.helpers import events, member
+    mlist = make_list(members=['anne@example.org'])
+    bounce(mlist, 'anne@example.org')
+    original = bounce_pass.save_members
+
+    def save_then_fail(*args, **kws):
+        original(*args, **kws)
+        raise RuntimeError('disk full')
+    monkeypatch.setattr(bounce_pass, 'save_members', save_then_fail)
+    with pytest.raises(RuntimeError):
+        run_pass()
+    assert member(mlist, 'anne@example.org').bounce_score == 0
+    assert [e.processed for e in events()] == [False]
+    monkeypatch.setattr(bounce_pass, 'save_members', original)
+    run_pass()
+    assert member(mlist, 'anne@example.org').bounce_score == 1
+    assert [e.processed for e in events()] == [True]
+
+
+def test_the_same_bounce_registered_twice_counts_once(mailman):
+    from mailman.interfaces.bounce import IBounceProcessor
+    from mailman.testing.helpers import specialized_message_from_string
+    from zope.component import getUtility
+
+    from mailman_bounces.tests.helpers import events, member
+    from mailman_bounces.tests.samples import dsn
+    mlist = make_list(members=['anne@example.org'])
+    text = dsn('anne@example.org', message_id='<same@mx.example>')
+    processor = getUtility(IBounceProcessor)
+    first = processor.register(mlist, 'anne@example.org',
+                               specialized_message_from_string(text))
+    second = processor.register(mlist, 'anne@example.org',
+                                specialized_message_from_string(text))
+    commit()
+    assert first.id == second.id
+    run_pass()
+    assert len(events()) == 1
+    assert member(mlist, 'anne@example.org').bounce_score == 1
