@@ -211,7 +211,7 @@ def check_disputed_reasons(ours: Score) -> None:
 def update_docs(text: str) -> None:
     """Replace the benchmark sections of the documentation with this run's."""
     table = text.split('\n\n', 1)[0]
-    wrong = '\n'.join(f'* ``{name}``: {why}' for name, why in sorted(SISIMAI_WRONG.items()))
+    wrong = 'Recipients:\n\n' + '\n'.join(f'* ``{name}``: {why}' for name, why in sorted(SISIMAI_WRONG.items()))
     wrong += '\n\nReasons:\n\n' + '\n'.join(
         '* ' + ', '.join(f'``{name}``' for name in files) + f': {why}' for files, why in SISIMAI_WRONG_REASONS)
     with open(DOCS, encoding='utf-8') as handle:
