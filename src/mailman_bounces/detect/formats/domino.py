@@ -19,7 +19,6 @@ _DOMINO_RE = re.compile(r'was not delivered to:\s*\n(?P<who>(?:[ \t]+\S[^\n]*\n)
                         re.IGNORECASE | re.DOTALL)
 _NOTES_RE = re.compile(r'^-{3,}\s*Failure Reasons\s*-{3,}', re.IGNORECASE | re.MULTILINE)
 _NOTES_END_RE = re.compile(r'^-{3,}\s*Returned Message\s*-{3,}', re.IGNORECASE | re.MULTILINE)
-_END_RE = re.compile(r'^\s*$\n^(?:\S+:|-{2,})', re.MULTILINE)
 
 
 def parse(mail: Mail) -> Finding | None:

@@ -36,7 +36,6 @@ _END_RE = re.compile(
     r'No action is required on your part|Content-Type: message/)',
     re.IGNORECASE | re.MULTILINE,
 )
-_ITEM_RE = re.compile(r'^ {1,4}(?P<item>\S.*?)\s*$')
 _GENERATED_RE = re.compile(r'\(?(?:ultimately )?generated (?:by|from) <?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*(?:-+)?$',
                            re.IGNORECASE)
 _DELAY_RE = re.compile(r'has not yet been delivered', re.IGNORECASE)

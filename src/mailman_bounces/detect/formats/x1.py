@@ -15,7 +15,6 @@ NAME = 'x1'
 
 _LIST_RE = re.compile(r'^-{3}The following addresses had delivery errors-{3}\s*$', re.IGNORECASE | re.MULTILINE)
 _LINE_RE = re.compile(r'^(?P<address>[^\s<>\[\]]+@[^\s<>\[\]]+) \[(?P<why>[^\]]*)\]\s*$', re.MULTILINE)
-_END_RE = re.compile(r'^\s*$\n^\s*$', re.MULTILINE)
 
 
 def parse(mail: Mail) -> Finding | None:
