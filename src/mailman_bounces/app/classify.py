@@ -46,10 +46,11 @@ def event_fields(report: Report | None,
             report.kind in REGISTERED_KINDS) else 'unknown'
         return {'kind': kind, 'detector': getattr(report, 'detector', None)}
     kind = report.kind.value if report is not None else 'unknown'
-    if report is not None and report.kind == Kind.bounce and (
-            recipient.severity.value == 'soft'):
+    if report is not None and report.kind == Kind.bounce and _temporary(
+            recipient):
         # A DSN mixing permanent and temporary results: this recipient's
-        # part is a delay.
+        # part is a delay.  (A "soft" severity alone is not: a permanent
+        # policy rejection is soft too.)
         kind = Kind.delay.value
     return {
         'kind': kind,
@@ -65,6 +66,11 @@ def event_fields(report: Report | None,
         'final_recipient': _cut(recipient.address, 255),
         'original_recipient': _cut(recipient.original, 255),
     }
+
+
+def _temporary(recipient: Recipient) -> bool:
+    return (recipient.action or '').lower() == 'delayed' or (
+        recipient.status or '').startswith('4')
 
 
 def _cut(value: str | None, size: int) -> str | None:

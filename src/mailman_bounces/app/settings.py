@@ -136,11 +136,16 @@ def overridden_settings(mlist) -> list[str]:
 @public
 def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Parse every value of `changes`; raise `SettingError` for the first
-    unknown name or bad value.  Nothing is written."""
+    unknown name or bad value.  Nothing is written.  A plugin setting given
+    as None or '' parses to None: back to the site default."""
     parsed = {}
     for name, value in changes.items():
         if name in CORE_FIELDS:
             parsed[name] = CORE_FIELDS[name].check(value)
+        elif (name in PLUGIN_FIELDS or name == 'weights') and (
+                value is None or value == ''):
+            # Back to the site default.
+            parsed[name] = None
         elif name in PLUGIN_FIELDS:
             parsed[name] = PLUGIN_FIELDS[name].check(value)
         elif name == 'weights':
@@ -187,8 +192,9 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
         if name == 'weights':
             current = {} if replace_weights or not row.weights else (
                 json.loads(row.weights))
-            current.update(value)
-            row.weights = json.dumps(current, sort_keys=True) or None
+            current.update(value or {})
+            row.weights = json.dumps(current, sort_keys=True) if (
+                current and value is not None) else None
         else:
             setattr(row, name, value)
     return get_settings(mlist)

@@ -131,7 +131,10 @@ def parse_weights(value: Any, reasons: tuple[str, ...]) -> dict[str, float]:
     for reason, weight in items:
         if reason not in reasons:
             raise InvalidValue(allowed)
-        weights[reason] = weight_parser(weight)
+        try:
+            weights[reason] = weight_parser(weight)
+        except InvalidValue:
+            raise InvalidValue(allowed) from None
     return weights
 
 

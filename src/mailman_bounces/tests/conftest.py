@@ -83,12 +83,41 @@ def _layers():
     layers.tear_down()
 
 
+def _move_ports(offset: int) -> None:
+    """Shift the test servers' ports by `offset`, in this process and (via
+    the configuration file) in the runner processes, so that two test
+    sessions can run side by side on one machine (SQLite only: the server
+    databases are shared)."""
+    from mailman.config import config
+    ports = f"""
+[mta]
+smtp_port: {9025 + offset}
+lmtp_port: {9024 + offset}
+
+[webservice]
+port: {9001 + offset}
+"""
+    config.push('mailman-bounces test ports', ports)
+    with open(config.filename, 'a', encoding='utf-8') as fp:
+        fp.write(ports)
+
+
 @pytest.fixture(scope='session')
 def _mailman_session(_layers):
     from mailman.testing.layers import ConfigLayer, SMTPLayer
     _layers.ensure(ConfigLayer)
+    offset = int(os.environ.get('MAILMAN_BOUNCES_TEST_PORT_OFFSET', '0'))
+    if offset:
+        _move_ports(offset)
     _layers.ensure(SMTPLayer)
     return _layers
+
+
+@pytest.fixture
+def rest_url(rest) -> str:
+    """The root URL of the test REST server's API 3.1."""
+    from mailman.config import config
+    return f'http://localhost:{config.webservice.port}/3.1'
 
 
 @pytest.fixture

@@ -42,12 +42,12 @@ def test_templates_are_known_to_mailman(mailman):
         assert load_template(name).strip(), name
 
 
-def test_rest_plugin_resource(rest):
+def test_rest_plugin_resource(rest_url):
     from mailman.testing.helpers import call_api
-    content, _ = call_api('http://localhost:9001/3.1/plugins')
+    content, _ = call_api(f'{rest_url}/plugins')
     names = [entry['name'] for entry in content['entries']]
     assert 'bounces' in names
-    content, _ = call_api('http://localhost:9001/3.1/plugins/bounces')
+    content, _ = call_api(f'{rest_url}/plugins/bounces')
     assert content['name'] == 'mailman-bounces'
 
 

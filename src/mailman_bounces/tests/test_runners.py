@@ -1,0 +1,134 @@
+"""The plugin's runners as Mailman runs them."""
+
+from __future__ import annotations
+
+from mailman_bounces.tests.helpers import (
+    bounce,
+    commit,
+    events,
+    make_list,
+    member,
+    state,
+)
+
+
+def test_the_periodic_runner_runs_the_pass(mailman):
+    from mailman.testing.helpers import make_testable_runner
+    from mailman_bounces.runners.periodic import PeriodicRunner
+    mlist = make_list(members=['anne@example.org'])
+    bounce(mlist, 'anne@example.org')
+    make_testable_runner(PeriodicRunner, 'bouncepass').run()
+    assert [e.outcome for e in events()] == ['scored']
+    assert member(mlist, 'anne@example.org').bounce_score == 1
+
+
+def _smtp_time_failure(mlist):
+    """Deliver a post whose recipient the SMTP server refuses."""
+    from mailman.config import config
+    from mailman.runners.outgoing import OutgoingRunner
+    from mailman.testing.helpers import (
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+    from mailman.testing.layers import SMTPLayer
+    msg = specialized_message_from_string(
+        'From: someone@example.com\nTo: test@example.com\n'
+        'Message-ID: <post-smtp@example.com>\nSubject: hi\n\nHello\n')
+    SMTPLayer.smtpd.err_queue.put(('rcpt', 550))
+    config.switchboards['out'].enqueue(
+        msg, listid=mlist.list_id, recipients={'anne@example.org'},
+        verp=False)
+    make_testable_runner(OutgoingRunner, 'out').run()
+    commit()
+
+
+def test_smtp_time_failures_are_classified(mailman):
+    from mailman_bounces.tests.helpers import run_pass
+    mlist = make_list(members=['anne@example.org'])
+    _smtp_time_failure(mlist)
+    [event] = events()
+    assert event.email == 'anne@example.org'
+    assert event.reply_code == '550'
+    assert event.detector == 'mailman'
+    # The test server's refusal says no more than "refused": a permanent
+    # failure whose reason cannot be decided, weighing half.
+    assert (event.kind, event.reason) == ('bounce', 'onhold')
+    run_pass()
+    assert state(mlist, 'anne@example.org').score == 0.5
+
+
+def test_process_bounces_is_honoured_for_smtp_time_failures(mailman):
+    from mailman_bounces.tests.helpers import run_pass
+    mlist = make_list(members=['anne@example.org'], process_bounces=False)
+    _smtp_time_failure(mlist)
+    run_pass()
+    assert [e.outcome for e in events()] == ['processing-off']
+    assert member(mlist, 'anne@example.org').bounce_score == 0
+
+
+def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        get_queue_messages,
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+    from mailman_bounces.runners import bounce as bounce_runner
+    from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.tests.samples import dsn
+    mlist = make_list(members=['anne@example.org'])
+
+    def broken(*args, **kws):
+        raise RuntimeError('database unreachable')
+    monkeypatch.setattr(bounce_runner, 'affected_members', broken)
+    msg = specialized_message_from_string(dsn('anne@example.org'))
+    config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
+    make_testable_runner(BounceRunner, 'bounces').run()
+    [item] = get_queue_messages('shunt', expected_count=1)
+    assert item.msgdata['bounces_shunt_reason'] == (
+        'RuntimeError: database unreachable')
+    assert item.msgdata['whichq'] == 'bounces'
+    assert str(item.msg['message-id']) == str(msg['message-id'])
+    error_log = open(f'{config.LOG_DIR}/error', encoding='utf-8').read()
+    assert 'RuntimeError: database unreachable' in error_log
+
+
+def test_auto_replies_are_not_bounces(mailman):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        get_queue_messages,
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+    from mailman_bounces.runners.bounce import BounceRunner
+    mlist = make_list(members=['anne@example.org'])
+    msg = specialized_message_from_string(
+        'From: anne@example.org\nTo: test-bounces@example.com\n'
+        'Subject: Out of office\nAuto-Submitted: auto-replied\n'
+        'Message-ID: <ooo@example.org>\n\n'
+        'I am away until Monday.\n')
+    config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
+    make_testable_runner(BounceRunner, 'bounces').run()
+    assert events() == []
+    # Not forwarded to the owners as an unrecognised bounce either.
+    assert get_queue_messages('virgin') == []
+
+
+def test_unrecognised_messages_are_forwarded(mailman):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        get_queue_messages,
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+    from mailman_bounces.runners.bounce import BounceRunner
+    mlist = make_list(members=['anne@example.org'])
+    msg = specialized_message_from_string(
+        'From: someone@example.org\nTo: test-bounces@example.com\n'
+        'Subject: question\nMessage-ID: <q@example.org>\n\n'
+        'Is this the right address?\n')
+    config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
+    make_testable_runner(BounceRunner, 'bounces').run()
+    assert events() == []
+    [item] = get_queue_messages('virgin', expected_count=1)
+    assert str(item.msg['subject']) == 'Uncaught bounce notification'
