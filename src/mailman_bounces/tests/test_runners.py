@@ -14,6 +14,7 @@ from mailman_bounces.tests.helpers import (
 
 def test_the_periodic_runner_runs_the_pass(mailman):
     from mailman.testing.helpers import make_testable_runner
+
     from mailman_bounces.runners.periodic import PeriodicRunner
     mlist = make_list(members=['anne@example.org'])
     bounce(mlist, 'anne@example.org')
@@ -73,6 +74,7 @@ def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
         make_testable_runner,
         specialized_message_from_string,
     )
+
     from mailman_bounces.runners import bounce as bounce_runner
     from mailman_bounces.runners.bounce import BounceRunner
     from mailman_bounces.tests.samples import dsn
@@ -89,7 +91,8 @@ def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
         'RuntimeError: database unreachable')
     assert item.msgdata['whichq'] == 'bounces'
     assert str(item.msg['message-id']) == str(msg['message-id'])
-    error_log = open(f'{config.LOG_DIR}/error', encoding='utf-8').read()
+    with open(f'{config.LOG_DIR}/error', encoding='utf-8') as log:
+        error_log = log.read()
     assert 'RuntimeError: database unreachable' in error_log
 
 
@@ -100,6 +103,7 @@ def test_auto_replies_are_not_bounces(mailman):
         make_testable_runner,
         specialized_message_from_string,
     )
+
     from mailman_bounces.runners.bounce import BounceRunner
     mlist = make_list(members=['anne@example.org'])
     msg = specialized_message_from_string(
@@ -121,6 +125,7 @@ def test_unrecognised_messages_are_forwarded(mailman):
         make_testable_runner,
         specialized_message_from_string,
     )
+
     from mailman_bounces.runners.bounce import BounceRunner
     mlist = make_list(members=['anne@example.org'])
     msg = specialized_message_from_string(
