@@ -12,9 +12,15 @@ It takes the ``bounces`` queue over from core's runner.  For each message:
    ``forward_unrecognized_bounces_to``.
 
 Scoring and actions are not done here but by the periodic pass
-(`mailman_bounces.runners.periodic`), in batches.  A message this runner
-cannot handle is never lost and never stops the runner: it goes to the
-shunt queue with the reason logged.
+(`mailman_bounces.runners.periodic`), in batches.
+
+Core commits after every queue file.  This runner registers up to
+`BATCH_FILES` bounces per transaction and removes their queue files only
+after the commit: a crash before it leaves the files in the queue (Mailman
+recovers them at start-up) and registration is idempotent, so nothing is
+lost or counted twice.  A message this runner cannot handle is never lost
+and never stops the runner: it goes to the shunt queue with the reason
+logged, and the other bounces of its batch are queued again.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ elog = logging.getLogger('mailman.error')
 
 # msgdata key holding why a bounce was shunted.
 SHUNT_REASON_KEY = 'bounces_shunt_reason'
+# Queue files registered per transaction.
+BATCH_FILES = 100
 
 
 @public
@@ -48,11 +56,56 @@ class BounceRunner(Runner):
         super().__init__(name, slice)
         self._processor = getUtility(IBounceProcessor)
 
-    def _dispose(self, mlist, msg, msgdata):
+    def _one_iteration(self):
+        """Like core's loop over the queue, but one transaction per batch."""
+        files = self.switchboard.files
+        batch: list[tuple[str, object, dict]] = []
+        for filebase in files:
+            try:
+                msg, msgdata = self.switchboard.dequeue(filebase)
+            except Exception as error:  # noqa: BLE001 - keep it for analysis
+                self._log(error)
+                elog.error('Skipping and preserving unparseable message: %s',
+                           filebase)
+                self.switchboard.finish(filebase, preserve=True)
+                continue
+            try:
+                self._process_one_file(msg, msgdata)
+            except Exception as error:  # noqa: BLE001 - shunt, never lose it
+                # The whole batch's work is rolled back: put the others back.
+                config.db.abort()
+                self._shunt(msg, msgdata, error)
+                self.switchboard.finish(filebase)
+                self._requeue(batch)
+                batch = []
+                continue
+            batch.append((filebase, msg, msgdata))
+            if len(batch) >= BATCH_FILES:
+                self._commit(batch)
+                batch = []
+            if self._short_circuit():
+                break
+        self._commit(batch)
+        return len(files)
+
+    def _commit(self, batch) -> None:
         try:
-            self._handle(mlist, msg, msgdata)
-        except Exception as error:  # noqa: BLE001 - shunt, never lose it
-            self._shunt(mlist, msg, msgdata, error)
+            config.db.commit()
+        except Exception as error:  # noqa: BLE001 - retry the batch later
+            config.db.abort()
+            self._log(error)
+            self._requeue(batch)
+            return
+        for filebase, _, _ in batch:
+            self.switchboard.finish(filebase)
+
+    def _requeue(self, batch) -> None:
+        for filebase, msg, msgdata in batch:
+            self.switchboard.enqueue(msg, msgdata)
+            self.switchboard.finish(filebase)
+
+    def _dispose(self, mlist, msg, msgdata):
+        self._handle(mlist, msg, msgdata)
         # Never keep the message in this queue.
         return False
 
@@ -83,11 +136,11 @@ class BounceRunner(Runner):
                 mlist, email, msg, verp.context, report=report,
                 recipient=recipient, msgdata=msgdata)
 
-    def _shunt(self, mlist, msg, msgdata, error):
-        config.db.abort()
+    def _shunt(self, msg, msgdata, error):
         reason = f'{type(error).__name__}: {error}'
         msgdata[SHUNT_REASON_KEY] = reason
         msgdata['whichq'] = self.switchboard.name
         filebase = config.switchboards['shunt'].enqueue(msg, msgdata)
-        elog.exception('Bounce for %s shunted as %s: %s',
-                       getattr(mlist, 'list_id', '?'), filebase, reason)
+        elog.error('Bounce for %s shunted as %s: %s',
+                   msgdata.get('listid', '?'), filebase, reason)
+        self._log(error)

@@ -78,22 +78,57 @@ def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
     from mailman_bounces.runners import bounce as bounce_runner
     from mailman_bounces.runners.bounce import BounceRunner
     from mailman_bounces.tests.samples import dsn
-    mlist = make_list(members=['anne@example.org'])
+    mlist = make_list(members=['anne@example.org', 'bart@example.org',
+                               'cris@example.org'])
+    original = bounce_runner.affected_members
 
-    def broken(*args, **kws):
-        raise RuntimeError('database unreachable')
-    monkeypatch.setattr(bounce_runner, 'affected_members', broken)
-    msg = specialized_message_from_string(dsn('anne@example.org'))
-    config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
+    def broken_for_bart(mlist, report, verp):
+        if report.recipients[0].address == 'bart@example.org':
+            raise RuntimeError('database unreachable')
+        return original(mlist, report, verp)
+    monkeypatch.setattr(bounce_runner, 'affected_members', broken_for_bart)
+    for email in ('anne@example.org', 'bart@example.org', 'cris@example.org'):
+        msg = specialized_message_from_string(dsn(email))
+        config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
     make_testable_runner(BounceRunner, 'bounces').run()
     [item] = get_queue_messages('shunt', expected_count=1)
     assert item.msgdata['bounces_shunt_reason'] == (
         'RuntimeError: database unreachable')
     assert item.msgdata['whichq'] == 'bounces'
-    assert str(item.msg['message-id']) == str(msg['message-id'])
+    assert 'bart@example.org' in str(item.msg)
     with open(f'{config.LOG_DIR}/error', encoding='utf-8') as log:
-        error_log = log.read()
-    assert 'RuntimeError: database unreachable' in error_log
+        assert 'RuntimeError: database unreachable' in log.read()
+    # The rest of the batch was put back and registered, once each.
+    assert sorted(e.email for e in events()) == [
+        'anne@example.org', 'cris@example.org']
+    assert get_queue_messages('bounces') == []
+
+
+def test_bounces_are_registered_in_batches(mailman, monkeypatch):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+
+    from mailman_bounces.runners import bounce as bounce_runner
+    from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.tests.samples import dsn
+    emails = [f'm{n}@example.org' for n in range(7)]
+    mlist = make_list(members=emails)
+    monkeypatch.setattr(bounce_runner, 'BATCH_FILES', 3)
+    commits = []
+    real_commit = config.db.commit
+    monkeypatch.setattr(config.db, 'commit',
+                        lambda: (commits.append(1), real_commit()))
+    for email in emails:
+        config.switchboards['bounces'].enqueue(
+            specialized_message_from_string(dsn(email)),
+            listid=mlist.list_id)
+    make_testable_runner(BounceRunner, 'bounces').run()
+    assert len(events()) == 7
+    # 3 + 3 + 1 bounces: three transactions, not seven.
+    assert len(commits) == 3
 
 
 def test_auto_replies_are_not_bounces(mailman):
