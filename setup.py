@@ -1,6 +1,6 @@
 """Packaging for mailman-bounces, a bounce processing plugin for GNU Mailman 3."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name='mailman-bounces',
@@ -11,7 +11,9 @@ setup(
     license='GPLv3+',
     python_requires='>=3.11',
     package_dir={'': 'src'},
-    packages=find_packages('src'),
+    # Namespace discovery: the data directories under tests/ are shipped
+    # too, without setuptools warning about them.
+    packages=find_namespace_packages('src', include=['mailman_bounces*']),
     include_package_data=True,
     package_data={
         'mailman_bounces': [
@@ -50,6 +52,5 @@ setup(
     classifiers=[
         'Framework :: GNU Mailman',
         'Programming Language :: Python :: 3',
-        'License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)',
     ],
 )

@@ -56,10 +56,22 @@ def set_site_config(value: SiteConfig) -> SiteConfig:
     return previous
 
 
+# Core's bounce runner sleeps 2 minutes between looks at its queue because
+# it also does all the scoring work; the plugin's only registers bounces
+# (the scoring moved to the periodic runner), so it can look more often.
+CORE_BOUNCE_RUNNER_SLEEP = '2m'
+BOUNCE_RUNNER_SLEEP = '10s'
+
+
 def _runner_overrides(settings: SiteConfig) -> str:
+    bounces = getattr(config, 'runner.bounces')
+    sleep = (BOUNCE_RUNNER_SLEEP
+             if bounces.sleep_time.strip() == CORE_BOUNCE_RUNNER_SLEEP
+             else bounces.sleep_time)
     sections = [
         '[runner.bounces]',
         'class: mailman_bounces.runners.bounce.BounceRunner',
+        f'sleep_time: {sleep}',
         '',
         f'[runner.{PASS_RUNNER}]',
         'class: mailman_bounces.runners.periodic.PeriodicRunner',

@@ -57,19 +57,51 @@ def queue_notice(kind: str, list_id: str | None = None,
         'attempts': 0}])
 
 
+# Notices carried out per transaction.
+BATCH = 50
+
+
 @public
-def deliver_notices(limit: int = 200) -> int:
-    """Carry out pending notices, one transaction each; return how many."""
-    store = config.db.store
-    ids = store.execute(
-        select(Notice.id).where(Notice.sent.is_(None),
-                                Notice.attempts < MAX_ATTEMPTS)
-        .order_by(Notice.id).limit(limit)).scalars().all()
-    config.db.commit()
+def deliver_notices(limit: int = 1000) -> int:
+    """Carry out pending notices, in batches; return how many were sent.
+
+    A batch is one transaction.  If a notice in it fails, the batch is
+    rolled back and its notices are carried out one by one, so the failing
+    one is retried later without holding the others back.
+    """
     done = 0
-    for notice_id in ids:
-        done += _deliver_one(notice_id)
+    while done < limit:
+        sent = _deliver_batch()
+        if sent is None:
+            break
+        done += sent
     return done
+
+
+def _pending(limit: int) -> list[Notice]:
+    return config.db.store.execute(for_update(
+        select(Notice).where(Notice.sent.is_(None),
+                             Notice.attempts < MAX_ATTEMPTS)
+        .order_by(Notice.id).limit(limit), skip_locked=True)).scalars().all()
+
+
+def _deliver_batch() -> int | None:
+    """One batch; None when nothing was pending."""
+    serialize_writers()
+    notices = _pending(BATCH)
+    if not notices:
+        config.db.commit()
+        return None
+    ids = [notice.id for notice in notices]
+    try:
+        for notice in notices:
+            _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
+            notice.sent = now()
+        config.db.commit()
+        return len(notices)
+    except Exception:  # noqa: BLE001 - isolate the failing notice
+        config.db.abort()
+        return sum(_deliver_one(notice_id) for notice_id in ids)
 
 
 def _deliver_one(notice_id: int) -> int:

@@ -216,10 +216,32 @@ def _bursts(now: datetime) -> list[BounceBurst]:
             for row in config.db.store.execute(query):
                 list_id = row[0] if scope == 'list' else None
                 members = (_domain_members(row[-2], list_id)
-                           if key_type == 'domain' else None)
+                           if key_type == 'domain' else
+                           _server_members(row[-2], list_id, since))
                 bursts.append(BounceBurst(key_type, row[-2], list_id,
                                           row[-1], members))
     return bursts
+
+
+# A receiving server seen for more domains than this is a relay or a big
+# shared platform: the members behind it cannot be counted.
+MAX_SERVER_DOMAINS = 20
+
+
+def _server_members(server: str, list_id: str | None,
+                    since: datetime) -> int | None:
+    """Members of the domains `server` answered for in the window."""
+    query = (select(distinct(BounceEvent.domain))
+             .where(BounceEvent.remote_mta == server,
+                    BounceEvent.timestamp >= since,
+                    BounceEvent.domain.is_not(None))
+             .limit(MAX_SERVER_DOMAINS + 1))
+    if list_id is not None:
+        query = query.where(BounceEvent.list_id == list_id)
+    domains = config.db.store.execute(query).scalars().all()
+    if len(domains) > MAX_SERVER_DOMAINS:
+        return None
+    return sum(_domain_members(domain, list_id) for domain in domains)
 
 
 def _active(burst: BounceBurst, now: datetime) -> OutageFreeze | None:

@@ -27,12 +27,14 @@ from zope.interface import implementer
 from mailman_bounces.app.classify import event_fields, recipient_for, safe_detect
 from mailman_bounces.app.store import (
     fingerprint,
+    message_bytes,
     message_id_of,
+    received_bytes,
     store_message,
 )
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.detect import Recipient, Report
-from mailman_bounces.model.event import BounceEvent
+from mailman_bounces.model.event import BounceEvent, event_row
 
 log = logging.getLogger('mailman.bounce')
 
@@ -48,8 +50,7 @@ def _site_config():
 class BounceProcessor:
     """See `IBounceProcessor`."""
 
-    @dbconnection
-    def register(self, store, mlist, email, msg, context=None, *,
+    def register(self, mlist, email, msg, context=None, *,
                  report: Report | None = None,
                  recipient: Recipient | None = None,
                  msgdata: dict[str, Any] | None = None):
@@ -59,36 +60,54 @@ class BounceProcessor:
             it already; otherwise `msg` is classified here.
         :param recipient: The report's record about `email`, if known.
         :param msgdata: The queue metadata (for the received-bytes digest).
+        :return: The registered event (the existing one if this bounce was
+            registered before).
+        """
+        key = self.record(mlist, email, msg, context, report=report,
+                          recipient=recipient, msgdata=msgdata)
+        return config.db.store.execute(select(BounceEvent).where(and_(
+            BounceEvent.fingerprint == key[0],
+            BounceEvent.list_id == key[1],
+            BounceEvent.email == key[2],
+            BounceEvent.context == key[3],
+        ))).scalar_one()
+
+    @dbconnection
+    def record(self, store, mlist, email, msg, context=None, *,
+               report: Report | None = None,
+               recipient: Recipient | None = None,
+               msgdata: dict[str, Any] | None = None) -> tuple:
+        """Register like `register`, without loading the event back.
+
+        The bounce runner uses this: it does not need the event object.
+        Returns the event's natural key (fingerprint, list id, email,
+        context).
         """
         context = BounceContext.normal if context is None else context
         email = email.strip().lower()
+        # Read once: each read of an expired list object reloads its row.
+        list_id = mlist.list_id
         if report is None:
             report = safe_detect(msg)
         if recipient is None:
             recipient = recipient_for(report, email)
-        digest = fingerprint(msg, msgdata)
+        # Serialise once (or not at all when the LMTP runner kept the bytes
+        # as received): for the fingerprint and for the stored copy.
+        content = received_bytes(msgdata) or message_bytes(msg)
+        digest = fingerprint(content, msgdata)
         settings = _site_config()
-        stored_id = (store_message(msg, digest, settings.max_message_size)
+        stored_id = (store_message(msg, content, digest,
+                                   settings.max_message_size,
+                                   (msgdata or {}).get('original_size'))
                      if settings.store_messages else None)
-        event = BounceEvent(
-            mlist.list_id, email, message_id_of(msg), context,
-            fingerprint=digest, stored_message_id=stored_id,
-            **event_fields(report, recipient))
-        row = {column.name: getattr(event, column.name)
-               for column in BounceEvent.__table__.columns
-               if column.name != 'id'}
+        row = event_row(list_id, email, message_id_of(msg), context,
+                        fingerprint=digest, stored_message_id=stored_id,
+                        **event_fields(report, recipient))
         insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
-        registered = store.execute(select(BounceEvent).where(and_(
-            BounceEvent.fingerprint == digest,
-            BounceEvent.list_id == mlist.list_id,
-            BounceEvent.email == email,
-            BounceEvent.context == context,
-        ))).scalar_one()
         log.info('%s bounce registered for %s on %s: %s %s (%s)',
-                 registered.kind, email, mlist.list_id,
-                 registered.reason, registered.status or '-',
-                 registered.detector or 'no detector')
-        return registered
+                 row['kind'], email, list_id, row['reason'],
+                 row['status'] or '-', row['detector'] or 'no detector')
+        return digest, list_id, email, context
 
     @property
     def events(self) -> Iterator[BounceEvent]:

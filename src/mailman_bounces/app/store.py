@@ -8,7 +8,6 @@ size, deduplicated by fingerprint.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from email.message import Message
 from typing import Any
@@ -23,17 +22,25 @@ from mailman_bounces.model.event import StoredBounce
 
 # Headers Mailman adds when it receives a message; they differ between two
 # deliveries of the same bounce, so they are left out of the fingerprint.
-_RECEIVING_HEADERS = ('message-id-hash', 'x-message-id-hash', 'x-mailfrom')
+_RECEIVING_HEADER_NAMES = frozenset(
+    {b'message-id-hash', b'x-message-id-hash', b'x-mailfrom'})
 
-# The msgdata key where the LMTP runner puts the digest of the received
-# bytes.
+# The msgdata keys where the LMTP runner puts the digest of the received
+# bytes, and the bytes themselves (cut at the stored size).
 FINGERPRINT_KEY = 'bounces_fingerprint'
+RAW_KEY = 'bounces_raw'
 
 
 @public
 def fingerprint_bytes(content: bytes) -> str:
     """The fingerprint of a message as received."""
     return hashlib.sha256(content).hexdigest()
+
+
+@public
+def received_bytes(msgdata: dict[str, Any] | None) -> bytes | None:
+    """The message as received, if the LMTP runner kept it."""
+    return (msgdata or {}).get(RAW_KEY) or None
 
 
 @public
@@ -47,42 +54,56 @@ def message_bytes(msg: Message) -> bytes:
         return str(msg).encode('utf-8', 'surrogateescape')
 
 
+def _without_receiving_headers(content: bytes) -> bytes:
+    """`content` minus the headers Mailman adds on receipt (and their
+    continuation lines)."""
+    head, separator, body = content.partition(b'\n\n')
+    if not separator:
+        head, separator, body = content.partition(b'\r\n\r\n')
+    kept, skipping = [], False
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b' ', b'\t'):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b':', 1)[0].strip().lower()
+        skipping = name in _RECEIVING_HEADER_NAMES
+        if not skipping:
+            kept.append(line)
+    return b''.join(kept) + separator + body
+
+
 @public
-def fingerprint(msg: Message, msgdata: dict[str, Any] | None = None) -> str:
-    """The fingerprint of `msg`: the digest the LMTP runner recorded for the
-    received bytes, or else a digest of the message without the headers
-    Mailman adds on receipt."""
+def fingerprint(content: bytes,
+                msgdata: dict[str, Any] | None = None) -> str:
+    """The fingerprint of a message: the digest the LMTP runner recorded
+    for the received bytes, or else a digest of `content` (the serialised
+    message) without the headers Mailman adds on receipt."""
     if msgdata and msgdata.get(FINGERPRINT_KEY):
         return msgdata[FINGERPRINT_KEY]
-    copy = _without_receiving_headers(msg)
-    return fingerprint_bytes(message_bytes(copy))
-
-
-def _without_receiving_headers(msg: Message) -> Message:
-    if not any(h in msg for h in _RECEIVING_HEADERS):
-        return msg
-    # A shallow copy shares the payload; deleting a header gives the copy
-    # its own header list, so `msg` itself is untouched.
-    stripped = copy.copy(msg)
-    for header in _RECEIVING_HEADERS:
-        del stripped[header]
-    return stripped
+    return fingerprint_bytes(_without_receiving_headers(content))
 
 
 @public
-def store_message(msg: Message, digest: str, max_size: int) -> int:
-    """Store `msg` (once per fingerprint); return the stored row's id."""
+def store_message(msg: Message, content: bytes, digest: str,
+                  max_size: int, size: int | None = None) -> int:
+    """Store `msg` (serialised as `content`, possibly already cut from a
+    message of `size` bytes) once per fingerprint; return its row id."""
     store = config.db.store
-    content = message_bytes(msg)
+    size = max(size or 0, len(content))
     row = {
         'message_id': message_id_of(msg),
         'fingerprint': digest,
         'received': now(),
-        'size': len(content),
-        'truncated': len(content) > max_size,
+        'size': size,
+        'truncated': size > max_size,
         'content': content[:max_size],
     }
-    insert_ignoring_duplicates(store, StoredBounce.__table__, [row])
+    inserted = insert_ignoring_duplicates(
+        store, StoredBounce.__table__, [row], returning='id')
+    if inserted is not None:
+        return inserted
+    # Stored before: the same bounce delivered twice.
     return store.execute(
         select(StoredBounce.id).where(StoredBounce.fingerprint == digest)
     ).scalar_one()

@@ -11,6 +11,7 @@ overrides a template, the plugin's own file in
 
 from __future__ import annotations
 
+import time
 from importlib.resources import files
 from urllib.error import URLError
 
@@ -62,6 +63,19 @@ def _packaged(name: str, language: str) -> str | None:
     return None
 
 
+# Looking a template up costs Mailman a few queries (list, domain and site
+# overrides) and file searches; notices of one pass use the same few
+# templates again and again.  An override takes effect within this time.
+CACHE_SECONDS = 300.0
+_cache: dict[tuple, tuple[float, str]] = {}
+
+
+@public
+def clear_template_cache() -> None:
+    """Forget the cached templates (after changing one, e.g. in tests)."""
+    _cache.clear()
+
+
 @public
 def load_template(name: str, context=None, language: str | None = None) -> str:
     """The text of template `name` for `context` (a list, or None for the
@@ -70,6 +84,16 @@ def load_template(name: str, context=None, language: str | None = None) -> str:
         raise KeyError(name)
     code = language or getattr(
         getattr(context, 'preferred_language', None), 'code', None) or 'en'
+    key = (name, getattr(context, 'list_id', None), code)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    text = _lookup(name, context, code)
+    _cache[key] = (time.monotonic() + CACHE_SECONDS, text)
+    return text
+
+
+def _lookup(name: str, context, code: str) -> str:
     try:
         return getUtility(ITemplateLoader).get(name, context, language=code)
     except (TemplateNotFoundError, URLError):

@@ -55,7 +55,7 @@ class OutageConfig:
     enabled: bool = True
     window: timedelta = timedelta(hours=2)
     share: float = 0.2
-    count: int = 50
+    count: int = 0
     min_members: int = 5
     scope: str = 'both'
     key: str = 'both'
@@ -95,7 +95,7 @@ _OUTAGE: dict[str, Parser] = {
     'enabled': as_bool,
     'window': as_duration,
     'share': as_float(0.0, 1.0, exclusive_minimum=True),
-    'count': as_int(1),
+    'count': as_int(0),
     'min_members': as_int(1),
     'scope': as_choice(('list', 'site', 'both')),
     'key': as_choice(('domain', 'mx', 'both')),

@@ -5,34 +5,66 @@ MTA delivered it twice).  A unique constraint decides which row wins; the
 loser's insert must be a no-op rather than an error that aborts its whole
 transaction.  PostgreSQL and SQLite spell this ``ON CONFLICT DO NOTHING``,
 MySQL/MariaDB ``ON DUPLICATE KEY UPDATE`` (a no-op update).
+
+SQLAlchemy's dialect-specific insert constructs cannot be cached, so every
+execution would be compiled again (a large share of a registration's cost).
+The statement is written once per table, column set and dialect as a typed
+`text` construct instead, which SQLAlchemy caches like any other.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy import Table, bindparam, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 __all__ = ['insert_ignoring_duplicates']
 
 
-def insert_ignoring_duplicates(session: Session, table: Table,
-                               rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` into `table`, silently skipping those that would
-    violate a unique constraint."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == 'postgresql':
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == 'sqlite':
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    elif dialect in ('mysql', 'mariadb'):
-        key = next(iter(table.primary_key.columns))
-        statement = mysql.insert(table)
-        statement = statement.on_duplicate_key_update({key.name: key})
+@lru_cache(maxsize=64)
+def _statement(table: Table, columns: tuple[str, ...], dialect: Dialect,
+               returning: str | None = None) -> TextClause:
+    quote = dialect.identifier_preparer.quote
+    names = ', '.join(quote(column) for column in columns)
+    values = ', '.join(f':{column}' for column in columns)
+    sql = (f'INSERT INTO {dialect.identifier_preparer.format_table(table)} '
+           f'({names}) VALUES ({values})')
+    if dialect.name in ('postgresql', 'sqlite'):
+        sql += ' ON CONFLICT DO NOTHING'
+    elif dialect.name in ('mysql', 'mariadb'):
+        key = quote(next(iter(table.primary_key.columns)).name)
+        sql += f' ON DUPLICATE KEY UPDATE {key} = {key}'
     else:                                               # pragma: no cover
-        raise NotImplementedError(f'unsupported database: {dialect}')
+        raise NotImplementedError(f'unsupported database: {dialect.name}')
+    if returning is not None:
+        sql += f' RETURNING {quote(returning)}'
+    # Typed parameters, so Mailman's column types (enums, UUIDs, dates)
+    # convert values as they do for ORM statements.
+    return text(sql).bindparams(
+        *(bindparam(column, type_=table.c[column].type)
+          for column in columns))
+
+
+def insert_ignoring_duplicates(session: Session, table: Table,
+                               rows: list[dict[str, Any]],
+                               returning: str | None = None) -> Any:
+    """Insert `rows` into `table`, silently skipping those that would
+    violate a unique constraint.  Every row must have the same keys.
+
+    With `returning` (one row only), return that column of the inserted
+    row, or None if the row already existed.  (On MySQL/MariaDB, which
+    cannot say, it always returns None: the caller looks the row up.)
+    """
+    if not rows:
+        return None
+    dialect = session.get_bind().dialect
+    if returning is not None and dialect.name in ('postgresql', 'sqlite'):
+        statement = _statement(table, tuple(rows[0]), dialect, returning)
+        return session.execute(statement, rows[0]).scalar_one_or_none()
+    statement = _statement(table, tuple(rows[0]), dialect)
     session.execute(statement, rows)
+    return None

@@ -104,20 +104,36 @@ class BounceEvent(Model):
     processed_at = Column(DateTime)
 
     def __init__(self, list_id, email, message_id, context=None, **fields):
-        super().__init__(**fields)
-        self.list_id = list_id
-        self.email = email
-        self.domain = email.rpartition('@')[2].lower() or None
-        self.message_id = message_id
-        self.context = BounceContext.normal if context is None else context
-        self.timestamp = fields.get('timestamp') or now()
-        self.processed = False
-        if self.kind is None:
-            self.kind = 'unknown'
-        if self.severity is None:
-            self.severity = 'none'
-        if self.reason is None:
-            self.reason = 'undefined'
+        super().__init__(**event_row(list_id, email, message_id, context,
+                                     **fields))
 
     def __repr__(self):
-        return f'<BounceEvent {self.id} {self.list_id} {self.email} {self.reason}>'
+        return (f'<BounceEvent {self.id} {self.list_id} {self.email} '
+                f'{self.reason}>')
+
+
+@public
+def event_row(list_id: str, email: str, message_id: str | None,
+              context: BounceContext | None = None, **fields) -> dict:
+    """The column values of a new event (defaults filled in)."""
+    row = {
+        'list_id': list_id,
+        'email': email,
+        'domain': email.rpartition('@')[2].lower() or None,
+        'message_id': message_id,
+        'context': BounceContext.normal if context is None else context,
+        'timestamp': now(),
+        'processed': False,
+        'kind': 'unknown',
+        'severity': 'none',
+        'reason': 'undefined',
+        'original_recipient': None, 'final_recipient': None,
+        'status': None, 'reply_code': None, 'diagnostic': None,
+        'remote_mta': None, 'detector': None, 'feedback_type': None,
+        'fingerprint': None, 'stored_message_id': None, 'held_by': None,
+        'outcome': None, 'score_delta': None, 'processed_at': None,
+    }
+    row.update({key: value for key, value in fields.items()
+                if value is not None or key not in ('kind', 'severity',
+                                                    'reason')})
+    return row

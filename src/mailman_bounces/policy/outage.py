@@ -27,7 +27,7 @@ class BounceBurst:
     key: str
     list_id: str | None      # None: counted site-wide
     bouncing: int            # distinct bouncing members in the window
-    members: int | None      # members at that domain (None: unknown)
+    members: int | None      # members concerned (None: unknown)
 
 
 def wanted_scopes(config: OutageConfig) -> tuple[str, ...]:
@@ -42,10 +42,11 @@ def wanted_keys(config: OutageConfig) -> tuple[str, ...]:
 
 def should_freeze(config: OutageConfig, burst: BounceBurst) -> bool:
     """Is `burst` an outage?  It must involve at least ``min_members``
-    members, and reach ``count`` members or ``share`` of the domain's."""
+    members, and reach ``share`` of the domain's members, or ``count``
+    members when an absolute trigger is configured (non-zero)."""
     if not config.enabled or burst.bouncing < config.min_members:
         return False
-    if burst.bouncing >= config.count:
+    if config.count and burst.bouncing >= config.count:
         return True
     if not burst.members:
         return False

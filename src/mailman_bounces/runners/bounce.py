@@ -132,7 +132,8 @@ class BounceRunner(Runner):
             maybe_forward(mlist, msg)
             return
         for email, recipient in affected:
-            self._processor.register(
+            # record(): register() without loading the event back.
+            self._processor.record(
                 mlist, email, msg, verp.context, report=report,
                 recipient=recipient, msgdata=msgdata)
 

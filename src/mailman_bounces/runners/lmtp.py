@@ -40,8 +40,13 @@ from mailman.utilities.email import add_message_hash
 from public import public
 from zope.component import getUtility
 
-from mailman_bounces.app.store import FINGERPRINT_KEY, fingerprint_bytes
+from mailman_bounces.app.store import (
+    FINGERPRINT_KEY,
+    RAW_KEY,
+    fingerprint_bytes,
+)
 from mailman_bounces.app.verp import ENVELOPE_KEY
+from mailman_bounces.plugin import site_config
 
 elog = logging.getLogger('mailman.error')
 slog = logging.getLogger('mailman.smtp')
@@ -116,6 +121,7 @@ class BounceKeepingHandler(LMTPHandler):
         del msg['X-MailFrom']
         msg['X-MailFrom'] = envelope.mail_from or ''
         digest = fingerprint_bytes(envelope.content)
+        max_size = site_config().max_message_size
         received = now()
         statuses = {}
         for rcpt, listname in bounces.items():
@@ -127,6 +133,9 @@ class BounceKeepingHandler(LMTPHandler):
                 'subaddress': 'bounces',
                 ENVELOPE_KEY: [parseaddr(rcpt)[1].lower()],
                 FINGERPRINT_KEY: digest,
+                # Stored as received (and not serialised again), but never
+                # more than will be stored.
+                RAW_KEY: envelope.content[:max_size],
             }
             config.switchboards['bounces'].enqueue(msg, msgdata)
             slog.debug('%s bounce for %s queued (envelope %s)',

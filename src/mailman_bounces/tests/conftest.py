@@ -124,10 +124,13 @@ def rest_url(rest) -> str:
 def mailman(_mailman_session):
     """A Mailman test world with the plugin; reset after each test."""
     from mailman.testing.layers import ConfigLayer, MockAndMonkeyLayer, SMTPLayer
+
+    from mailman_bounces.app.templates import clear_template_cache
     ConfigLayer.testSetUp()
     try:
         yield _mailman_session
     finally:
+        clear_template_cache()
         SMTPLayer.testTearDown()
         ConfigLayer.testTearDown()
         MockAndMonkeyLayer.testTearDown()

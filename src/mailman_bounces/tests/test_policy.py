@@ -220,8 +220,7 @@ def test_sympa_soft_bounces_rate_lower():
     assert scored.rating == 50.0
 
 
-OUTAGE = OutageConfig(window=timedelta(hours=2), share=0.2, count=50,
-                      min_members=5)
+OUTAGE = OutageConfig(window=timedelta(hours=2), share=0.2, min_members=5)
 
 
 @pytest.mark.parametrize('bouncing, members, frozen', [
@@ -229,15 +228,28 @@ OUTAGE = OutageConfig(window=timedelta(hours=2), share=0.2, count=50,
     (5, 10, True),         # half the domain's members
     (5, 100, False),       # 5 % of the domain
     (20, 100, True),       # 20 %
-    (50, 10000, True),     # the absolute count
-    (49, 10000, False),
-    (60, None, True),      # a receiving server: only the count applies
-    (10, None, False),
+    # A big domain's ordinary dead-address bounces: no freeze by default.
+    (500, 100_000, False),
+    (20_000, 100_000, True),
+    # Members behind a relay cannot be counted: no share, no freeze.
+    (60, None, False),
 ])
 def test_outage_decisions(bouncing, members, frozen):
     burst = BounceBurst('domain' if members else 'mx', 'gmail.com', None,
                         bouncing, members)
     assert should_freeze(OUTAGE, burst) is frozen
+
+
+@pytest.mark.parametrize('bouncing, members, frozen', [
+    (50, 100_000, True),
+    (49, 100_000, False),
+    (60, None, True),
+])
+def test_outage_absolute_trigger_when_configured(bouncing, members, frozen):
+    absolute = OutageConfig(window=timedelta(hours=2), share=0.2, count=50,
+                            min_members=5)
+    burst = BounceBurst('mx', 'mx.example', None, bouncing, members)
+    assert should_freeze(absolute, burst) is frozen
 
 
 def test_outage_protection_can_be_disabled():
