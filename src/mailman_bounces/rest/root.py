@@ -1,9 +1,23 @@
-"""The root of the plugin's REST resources."""
+"""The root of the plugin's REST resources, /3.1/plugins/<plugin name>/.
 
-from mailman.rest.helpers import etag, okay
+Mailman routes every request below the root through core's ``APlugin``
+proxy to the children here (core's ``child()`` routing), behind core's
+REST admin authentication.  The API is described by ``openapi.json``.
+"""
+
+from __future__ import annotations
+
+from mailman.rest.helpers import NotFound, child, etag, okay
 from public import public
 
 from mailman_bounces import __version__
+from mailman_bounces.app.queries import find_list
+from mailman_bounces.rest.events import AllEvents, AnEvent
+from mailman_bounces.rest.helpers import Missing, path_to
+from mailman_bounces.rest.members import ABounceList
+from mailman_bounces.rest.openapi import OpenAPIDocument
+from mailman_bounces.rest.reenable import AReenableToken
+from mailman_bounces.rest.stats import AFreeze, AllFreezes, Stats
 
 
 @public
@@ -11,4 +25,63 @@ class BouncesRoot:
     """/<api>/plugins/bounces"""
 
     def on_get(self, request, response):
-        okay(response, etag({'name': 'mailman-bounces', 'version': __version__}))
+        """The plugin's name and version, and links to its resources."""
+        # Core's proxy keeps the API object, so the root has none itself.
+        api = getattr(self, 'api', None)
+        okay(response, etag({
+            'name': 'mailman-bounces',
+            'version': __version__,
+            'events_link': path_to(api, 'events'),
+            'stats_link': path_to(api, 'stats'),
+            'freezes_link': path_to(api, 'freezes'),
+            'openapi_link': path_to(api, 'openapi.json'),
+            'self_link': path_to(api, '').rstrip('/'),
+        }))
+
+    @child()
+    def events(self, context, segments):
+        """/plugins/bounces/events[/<id>[/message]]"""
+        if not segments:
+            return AllEvents(), []
+        return AnEvent(segments.pop(0)), segments
+
+    @child()
+    def lists(self, context, segments):
+        """/plugins/bounces/lists/<list>/..."""
+        if not segments:
+            return NotFound(), []
+        identifier = segments.pop(0)
+        mlist = find_list(identifier)
+        if mlist is None:
+            return Missing(f'No such list: {identifier}'), []
+        return ABounceList(mlist), segments
+
+    @child()
+    def reenable(self, context, segments):
+        """/plugins/bounces/reenable/<token>"""
+        if len(segments) != 1:
+            return NotFound(), []
+        return AReenableToken(segments[0]), []
+
+    @child()
+    def stats(self, context, segments):
+        """/plugins/bounces/stats"""
+        if segments:
+            return NotFound(), []
+        return Stats(), []
+
+    @child()
+    def freezes(self, context, segments):
+        """/plugins/bounces/freezes[/<id>]"""
+        if not segments:
+            return AllFreezes(), []
+        if len(segments) > 1:
+            return NotFound(), []
+        return AFreeze(segments[0]), []
+
+    @child('openapi.json')
+    def openapi(self, context, segments):
+        """/plugins/bounces/openapi.json"""
+        if segments:
+            return NotFound(), []
+        return OpenAPIDocument(), []
