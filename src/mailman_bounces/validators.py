@@ -45,6 +45,9 @@ _TRUE = frozenset({'yes', 'true', 'on', '1', 'y', 't'})
 _FALSE = frozenset({'no', 'false', 'off', '0', 'n', 'f'})
 _DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)\s*([wdhms])', re.IGNORECASE)
 _UNIT_SECONDS = {'w': 604800, 'd': 86400, 'h': 3600, 'm': 60, 's': 1}
+# Longer durations make no sense for a setting and overflow the databases'
+# interval columns (about 2.9 million days on SQLite and MySQL).
+MAX_DURATION = timedelta(days=36500)
 
 
 def as_bool(value: Any) -> bool:
@@ -63,9 +66,23 @@ def as_duration(value: Any) -> timedelta:
     """Parse a duration such as ``90d``, ``1w2d``, ``12h`` or ``30m``.
 
     A bare number is read as days, as Mailman's REST API does for its
-    interval settings.  Negative durations are refused.
+    interval settings.  Negative durations and durations of more than
+    `MAX_DURATION` are refused.
     """
-    allowed = 'a duration such as 90d, 2w, 12h, 30m or 1d12h (zero or more)'
+    allowed = ('a duration such as 90d, 2w, 12h, 30m or 1d12h (zero to '
+               f'{MAX_DURATION.days} days)')
+    try:
+        duration = _duration(value, allowed)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, InvalidValue):
+            raise
+        raise InvalidValue(allowed) from None
+    if duration > MAX_DURATION:
+        raise InvalidValue(allowed)
+    return duration
+
+
+def _duration(value: Any, allowed: str) -> timedelta:
     if isinstance(value, timedelta):
         if value < timedelta(0):
             raise InvalidValue(allowed)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mailman.config import config
@@ -244,15 +244,30 @@ def _server_members(server: str, list_id: str | None,
     return sum(_domain_members(domain, list_id) for domain in domains)
 
 
-def _active(burst: BounceBurst, now: datetime) -> OutageFreeze | None:
+def _same_key(burst: BounceBurst):
     freeze = OutageFreeze
     list_match = (freeze.list_id.is_(None) if burst.list_id is None
                   else freeze.list_id == burst.list_id)
+    return and_(list_match, freeze.key_type == burst.key_type,
+                freeze.key == burst.key)
+
+
+def _active(burst: BounceBurst, now: datetime) -> OutageFreeze | None:
+    freeze = OutageFreeze
     return config.db.store.execute(
-        select(freeze).where(list_match, freeze.key_type == burst.key_type,
-                             freeze.key == burst.key, freeze.lifted.is_(None),
+        select(freeze).where(_same_key(burst), freeze.lifted.is_(None),
                              freeze.expires > now)
         .order_by(freeze.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _lifted_recently(burst: BounceBurst, now: datetime,
+                     window: timedelta) -> bool:
+    """Did an administrator lift a freeze of this key within the window?
+    Then the same burst is known not to be an outage: no new freeze."""
+    freeze = OutageFreeze
+    return config.db.store.execute(select(exists().where(
+        _same_key(burst), freeze.lifted.is_not(None),
+        freeze.lifted > now - window))).scalar()
 
 
 @public
@@ -269,6 +284,8 @@ def detect_outages(now: datetime) -> list[OutageFreeze]:
         if freeze is not None:
             freeze.expires = max(freeze.expires, now + outage.window)
             freeze.bouncing = max(freeze.bouncing, burst.bouncing)
+            continue
+        if _lifted_recently(burst, now, outage.window):
             continue
         freeze = OutageFreeze(
             list_id=burst.list_id, key_type=burst.key_type, key=burst.key,

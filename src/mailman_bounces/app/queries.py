@@ -41,15 +41,11 @@ from zope.component import getUtility
 
 from mailman_bounces.app.settings import (
     change_settings,
-    check_settings,
-    get_settings,
-    reset_settings,
 )
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.member import MemberBounceState
-from mailman_bounces.plugin import site_config
-from mailman_bounces.policy.settings import PLUGIN_FIELDS, SettingError
+from mailman_bounces.policy.settings import PLUGIN_FIELDS
 
 # The values the event filters accept (outcomes are free text: the policy
 # may add new ones).
@@ -65,7 +61,6 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 # Durations are stored in Interval columns, which SQLite and MySQL keep as
 # a date after the epoch; this bound keeps every backend far from overflow.
-MAX_DURATION = timedelta(days=36500)
 
 # Plugin settings that can go back to the site default.
 RESETTABLE = (*PLUGIN_FIELDS, 'weights')
@@ -588,37 +583,6 @@ def freeze_fields(freeze: OutageFreeze, now: datetime) -> dict[str, Any]:
 
 # Changing settings.
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _check_one(name: str, value: Any) -> Any:
-    """The parsed `value` of setting `name`."""
-    try:
-        parsed = check_settings({name: value})[name]
-    except SettingError:
-        raise
-    except (OverflowError, ValueError):
-        # Durations too large for Python's timedelta.
-        raise SettingError(name, value, 'a duration of at most '
-                           f'{MAX_DURATION.days} days') from None
-    if isinstance(parsed, timedelta) and parsed > MAX_DURATION:
-        raise SettingError(name, value, 'a duration of at most '
-                           f'{MAX_DURATION.days} days')
-    return parsed
-
-
-def _check_result(mlist, resets: list[str], parsed: dict[str, Any]) -> None:
-    """Check what only the resulting combination can tell (the Sympa
-    levels), before anything is written."""
-    defaults = site_config().list_defaults
-    after = {**get_settings(mlist),
-             **{name: defaults[name] for name in resets if name in defaults},
-             **parsed}
-    check_settings({name: after[name]
-                    for name in ('sympa_level1', 'sympa_level2')})
-
-
 @public
 def update_settings(mlist, values: Mapping[str, Any], *,
                     replace: bool = False) -> dict[str, Any]:
@@ -631,12 +595,4 @@ def update_settings(mlist, values: Mapping[str, Any], *,
 
     :raises SettingError: naming the field, the value and what is allowed.
     """
-    resets = [name for name, value in values.items()
-              if name in RESETTABLE and _is_blank(value)]
-    changes = {name: value for name, value in values.items()
-               if name not in resets}
-    parsed = {name: _check_one(name, value)
-              for name, value in changes.items()}
-    _check_result(mlist, resets, parsed)
-    reset_settings(mlist, resets)
-    return change_settings(mlist, changes, replace_weights=replace)
+    return change_settings(mlist, values, replace_weights=replace)

@@ -179,7 +179,11 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
     """
     parsed = check_settings(changes)
     row = _override_row(mlist.list_id)
-    _check_levels({**_plugin_values(row), **parsed})
+    defaults = _defaults()
+    # The levels as they will be: a reset one goes back to the default.
+    _check_levels({**_plugin_values(row), **{
+        name: defaults.get(name) if value is None else value
+        for name, value in parsed.items()}})
     for name, value in parsed.items():
         if name in CORE_FIELDS:
             if name == 'forward_unrecognized_bounces_to':

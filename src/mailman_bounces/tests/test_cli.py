@@ -222,8 +222,8 @@ def test_settings_changed(mailman):
      ('sympa_level1: invalid value 90.0: expected a level no higher than '
      'sympa_level2 (75.0)')),
     (('--set', 'retention=999999999999d'),
-     ("retention: invalid value '999999999999d': expected a duration of at "
-     'most 36500 days')),
+     ("retention: invalid value '999999999999d': expected a duration such "
+      'as 90d, 2w, 12h, 30m or 1d12h (zero to 36500 days)')),
     (('--set', 'colour=blue'), "colour: invalid value 'blue'"),
     (('--set', 'score_mode'), "--set expects name=value, not 'score_mode'"),
     (('--reset', 'process_bounces'),

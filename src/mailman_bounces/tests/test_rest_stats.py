@@ -169,10 +169,6 @@ def test_lifting_freezes(world):
     assert _held_now() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'app/outage.detect_outages starts a new freeze for the same burst at '
-    'the next pass, so a lifted freeze does not let its events be scored '
-    'while the burst is inside the outage window'))
 def test_lifted_freezes_stay_lifted_at_the_next_pass(world):
     from mailman_bounces.tests.helpers import events
     for freeze in (1, 2):
