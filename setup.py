@@ -39,7 +39,7 @@ setup(
         'falcon',
     ],
     extras_require={
-        'test': ['pytest', 'hypothesis', 'schemathesis', 'requests'],
+        'test': ['pytest', 'hypothesis', 'schemathesis', 'requests', 'ruff'],
         'postgresql': ['psycopg2-binary'],
         'mysql': ['pymysql'],
         'plot': ['matplotlib'],
