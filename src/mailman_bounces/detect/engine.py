@@ -210,10 +210,17 @@ def _action_for(status: str | None, reason: str) -> str | None:
 
 
 def _remote(value: str | None) -> str | None:
+    """The receiving server's name: ``dns; mx.example.com. (192.0.2.1)``
+    is ``mx.example.com``, so that one server is always spelled the same."""
     if not value:
         return None
-    value = _DIAGNOSTIC_TYPE_RE.sub('', value.strip()).strip().strip('[]<>').rstrip('.')
+    value = _DIAGNOSTIC_TYPE_RE.sub('', value.strip()).strip()
+    # A comment (usually the IP address) after the name.
+    value = _COMMENT_RE.sub('', value).strip().strip('[]<>').rstrip('.')
     return value[:255] or None
+
+
+_COMMENT_RE = re.compile(r'\s*\([^()]*\)\s*$')
 
 
 __all__ = ['Kind', 'Recipient', 'Report', 'Severity', 'detect']
