@@ -12,7 +12,7 @@ One pass:
    statements, and record the notices in the outbox;
 3. again under the lease: re-checking members against lowered thresholds,
    unbounced probes, warnings and removals, the daily adoption of members
-   disabled elsewhere, the daily summary of ignored bounces, eviction;
+   disabled elsewhere, the periodic summary of ignored bounces, eviction;
 4. the notices, sent after the decisions are committed.
 
 A crash anywhere rolls back the open transaction: its events stay
@@ -116,6 +116,14 @@ def _fact(row) -> BounceFact:
         severity=row.severity, reason=row.reason,
         probe=row.context == BounceContext.probe,
         feedback_type=row.feedback_type)
+
+
+def _claimable(now: datetime) -> bool:
+    """Is there any event to process (read only)?"""
+    return config.db.store.execute(
+        select(BounceEvent.id).where(BounceEvent.processed.is_(False),
+                                     not_held(now)).limit(1)
+    ).first() is not None
 
 
 def _claim(now: datetime, limit: int, event_ids: list[int] | None):
@@ -250,6 +258,10 @@ def _sympa_context(policies: dict[str, ListPolicy],
 def process_batch(now: datetime, report: PassReport, limit: int,
                   event_ids: list[int] | None = None) -> int:
     """Claim and process up to `limit` events in one transaction."""
+    if event_ids is None and not _claimable(now):
+        # Nothing to do: do not take the write lock (on SQLite, an empty
+        # write transaction still costs a sync to disk).
+        return 0
     serialize_writers()
     rows = _claim(now, limit, event_ids)
     if not rows:
@@ -298,11 +310,24 @@ def _recheck_thresholds(now: datetime, report: PassReport) -> None:
     batch.apply()
 
 
+# Summary periods are counted from here (a Monday), so a weekly summary
+# covers Monday to Sunday.
+_SUMMARY_EPOCH = datetime(1970, 1, 5)
+
+
+def summary_period(now: datetime, length: timedelta) -> tuple[datetime,
+                                                            datetime]:
+    """The last whole summary period before `now`."""
+    periods = (now - _SUMMARY_EPOCH) // length
+    end = _SUMMARY_EPOCH + periods * length
+    return end - length, end
+
+
 def _ignored_summaries(now: datetime) -> int:
-    """Yesterday's bounces not held against members, one notice per list."""
-    day = (now - timedelta(days=1)).date()
-    start = datetime.combine(day, datetime.min.time())
-    end = start + timedelta(days=1)
+    """The last period's bounces not held against members: one notice per
+    list and period."""
+    start, end = summary_period(now, site_config().ignored_summary_period)
+    day = start.date()
     event = BounceEvent
     rows = config.db.store.execute(
         select(event.list_id, event.email, event.reason, func.count())
@@ -321,7 +346,8 @@ def _ignored_summaries(now: datetime) -> int:
             continue
         queue_notice(
             'notify_ignored', list_id=list_id, day=day.isoformat(),
-            dedup_key=f'ignored:{list_id}:{day.isoformat()}',
+            until=(end - timedelta(seconds=1)).date().isoformat(),
+            dedup_key=f'ignored:{list_id}:{start:%Y%m%d%H%M}',
             count=len({item.email for item in items}),
             reasons=sorted({item.reason for item in items}),
             lines=[f'{item.email}: {item.reason} ({item[3]}x)'
@@ -334,8 +360,6 @@ def _before_batches(now: datetime, report: PassReport) -> None:
     serialize_writers()
     if take_lease('traffic', DAILY, now):
         snapshot_traffic(now)
-    config.db.commit()
-    serialize_writers()
     if take_lease(HOUSEKEEPING, LEASE_TIME, now):
         report.freezes = len(detect_outages(now))
         release_ended_freezes(now)

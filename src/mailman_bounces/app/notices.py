@@ -58,7 +58,7 @@ def queue_notice(kind: str, list_id: str | None = None,
 
 
 # Notices carried out per transaction.
-BATCH = 50
+BATCH = 200
 
 
 @public
@@ -85,14 +85,26 @@ def _pending(limit: int) -> list[Notice]:
         .order_by(Notice.id).limit(limit), skip_locked=True)).scalars().all()
 
 
+def _any_pending() -> bool:
+    return config.db.store.execute(
+        select(Notice.id).where(Notice.sent.is_(None),
+                                Notice.attempts < MAX_ATTEMPTS).limit(1)
+    ).first() is not None
+
+
 def _deliver_batch() -> int | None:
     """One batch; None when nothing was pending."""
+    if not _any_pending():
+        # Checked before taking the write lock: most passes send nothing.
+        config.db.commit()
+        return None
     serialize_writers()
     notices = _pending(BATCH)
     if not notices:
         config.db.commit()
         return None
     ids = [notice.id for notice in notices]
+    _LISTS.clear()
     try:
         for notice in notices:
             _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
@@ -106,6 +118,7 @@ def _deliver_batch() -> int | None:
 
 def _deliver_one(notice_id: int) -> int:
     store = config.db.store
+    _LISTS.clear()
     try:
         serialize_writers()
         notice = store.execute(for_update(
@@ -130,10 +143,18 @@ def _deliver_one(notice_id: int) -> int:
         return 0
 
 
+# The lists of the batch being delivered (a batch often has several notices
+# for one list; looking a list up loads its whole row).
+_LISTS: dict[str, Any] = {}
+
+
 def _mlist(notice: Notice):
-    mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
+    mlist = _LISTS.get(notice.list_id)
     if mlist is None:
-        raise LookupError(f'no such list: {notice.list_id}')
+        mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
+        if mlist is None:
+            raise LookupError(f'no such list: {notice.list_id}')
+        _LISTS[notice.list_id] = mlist
     return mlist
 
 
@@ -259,17 +280,17 @@ def _level(notice: Notice, data: dict[str, Any]) -> None:
 def _ignored(notice: Notice, data: dict[str, Any]) -> None:
     mlist = _mlist(notice)
     lines = data.get('lines', [])
+    first, last = data.get('day', ''), data.get('until', data.get('day', ''))
+    period = first if first == last else f'{first} to {last}'
     values = {
-        'member': f"{data.get('count', len(lines))} member(s)",
-        'reason': ', '.join(data.get('reasons', [])) or 'various',
-        'reason_text': 'see the list below',
-        'status': '', 'reply_code': '', 'remote_mta': '',
-        'diagnostic': '\n' + '\n'.join(f'    {line}' for line in lines),
+        'period': period,
+        'count': str(data.get('count', len(lines))),
+        'reasons': ', '.join(data.get('reasons', [])) or 'various',
+        'bounces': '\n'.join(f'    {line}' for line in lines),
     }
     text = _render('list:admin:notice:bounce-ignored', mlist, values)
     _owner_notice(mlist, f'Bounces not held against members of '
-                         f'{mlist.display_name} on {data.get("day", "")}',
-                  text)
+                         f'{mlist.display_name}, {period}', text)
 
 
 def _removal_notice(mlist, email: str, data: dict[str, Any],

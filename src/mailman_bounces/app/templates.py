@@ -34,8 +34,8 @@ TEMPLATES = {
         "Owners: scoring is frozen for a domain that fails for many "
         "members at once.",
     'list:admin:notice:bounce-ignored':
-        "Owners: a member's message was refused for a reason that is not "
-        "held against them (DMARC, spam filter, reputation ...).",
+        'Owners: a summary of the bounces that were not held against '
+        'members (DMARC, spam filters, reputation ...).',
     'list:user:notice:bounce-warning':
         'Member: your delivery is disabled; how to re-enable it.',
     'list:user:notice:bounce-failover':

@@ -69,6 +69,7 @@ class SiteConfig:
 
     pass_interval: timedelta = timedelta(minutes=1)
     batch_size: int = 500
+    ignored_summary_period: timedelta = timedelta(days=7)
     store_messages: bool = True
     max_message_size: int = 262144
     site_admin: str | None = None
@@ -80,9 +81,20 @@ class SiteConfig:
     outage: OutageConfig = field(default_factory=OutageConfig)
 
 
+def as_whole_days(value: Any) -> timedelta:
+    """A duration of 1 to 365 whole days."""
+    allowed = 'a whole number of days from 1d to 365d'
+    duration = as_duration(value)
+    if (duration.seconds or duration.microseconds
+            or not 1 <= duration.days <= 365):
+        raise InvalidValue(allowed)
+    return duration
+
+
 _GENERAL: dict[str, Parser] = {
     'pass_interval': as_duration,
     'batch_size': as_int(1, 100000),
+    'ignored_summary_period': as_whole_days,
     'store_messages': as_bool,
     'max_message_size': as_int(1024),
     'site_admin': as_optional(str),
@@ -104,6 +116,7 @@ _OUTAGE: dict[str, Parser] = {
 }
 
 _WEIGHT = as_float(0.0, 10.0)
+
 
 
 def _schema() -> ConfigSchema:

@@ -150,7 +150,7 @@ PLUGIN_FIELDS = _fields(
     Field('notify_owner_on_complaint', as_bool,
           'Tell the owners about abuse complaints.'),
     Field('notify_owner_on_ignored', as_bool,
-          'Send the owners a daily summary of bounces not held against '
+          'Send the owners a periodic summary of bounces not held against '
           'members (DMARC, spam filters, reputation ...).'),
     Field('probe_before_disable', as_bool,
           'Send a VERP probe before disabling a member.'),
