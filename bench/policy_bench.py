@@ -527,14 +527,25 @@ def plan(quick: bool, scale: float = 1.0) -> list[tuple]:
     return runs
 
 
+def _caps(option: str) -> dict[str, int]:
+    """--max-events 'postgresql:100000,...' as {backend: events}."""
+    caps = {}
+    for item in filter(None, option.split(',')):
+        backend, _, events = item.partition(':')
+        caps[backend.strip()] = int(events)
+    return caps
+
+
 def orchestrate(args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix='mailman-bounces-bench-'))
     results = []
     try:
         for backend_name in args.backends.split(','):
             backend = Backend(backend_name, workdir)
+            cap = _caps(args.max_events).get(backend_name)
             runs = [run for run in plan(args.quick, args.scale)
-                    if args.only in ('all', run[0])]
+                    if args.only in ('all', run[0])
+                    and (cap is None or run[3] <= cap)]
             for members in sorted({r[2] for r in runs}):
                 print(f'[{backend_name}] building a site of {members} '
                       'members', flush=True)
@@ -553,6 +564,8 @@ def orchestrate(args) -> None:
                 print('    ', json.dumps(result), flush=True)
                 results.append(result)
                 backend.drop(name)
+                # Keep what is measured so far if a long run is cut off.
+                report(results, docs=False, quiet=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report(results, args.docs)
@@ -589,14 +602,15 @@ def _table(results: list[dict]) -> str:
     return '\n'.join(lines)
 
 
-def report(results: list[dict], docs: bool) -> None:
+def report(results: list[dict], docs: bool, quiet: bool = False) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = _table(results)
     stamp = time.strftime('%Y-%m-%d')
     (RESULTS / 'policy.json').write_text(json.dumps(
         {'date': stamp, 'results': results}, indent=2) + '\n')
     (RESULTS / 'policy.txt').write_text(table + '\n')
-    print(table)
+    if not quiet:
+        print(table)
     if docs and DOCS.exists():
         text = DOCS.read_text(encoding='utf-8')
         begin = '.. policy-benchmark-begin'
@@ -617,6 +631,8 @@ def main() -> None:
     run.add_argument('--quick', action='store_true')
     run.add_argument('--backends', default='sqlite,postgresql')
     run.add_argument('--docs', action='store_true')
+    run.add_argument('--max-events', default='', metavar='BACKEND:N,...',
+                     help='skip runs of more than N events on BACKEND')
     run.add_argument('--only', choices=('all', 'core', 'plugin'),
                      default='all', help='run only these configurations')
     run.add_argument('--scale', type=float, default=1.0,

@@ -137,10 +137,12 @@ class BouncesPlugin:
 
     def post_hook(self):
         """See `IPlugin`."""
+        from mailman_bounces.database.engine import batch_executemany
         from mailman_bounces.database.locking import schema_lock
         from mailman_bounces.database.schema import ensure_schema
         with schema_lock():
             ensure_schema(config.db.engine)
+        batch_executemany(config.db.engine)
 
     @property
     def resource(self):

@@ -38,6 +38,7 @@ from mailman_bounces.app.claims import (
     release_lease,
     serialize_writers,
     take_lease,
+    take_turn,
 )
 from mailman_bounces.app.failover import fail_over
 from mailman_bounces.app.members import (
@@ -323,6 +324,14 @@ def summary_period(now: datetime, length: timedelta) -> tuple[datetime,
     return end - length, end
 
 
+def _until_next_summary(now: datetime) -> timedelta:
+    """From `now` to the end of the current summary period: the next
+    summary is due then, not before."""
+    length = site_config().ignored_summary_period
+    _, end = summary_period(now, length)
+    return end + length - now
+
+
 def _ignored_summaries(now: datetime) -> int:
     """The last period's bounces not held against members: one notice per
     list and period."""
@@ -358,7 +367,7 @@ def _ignored_summaries(now: datetime) -> int:
 
 def _before_batches(now: datetime, report: PassReport) -> None:
     serialize_writers()
-    if take_lease('traffic', DAILY, now):
+    if take_turn('traffic', DAILY, now):
         snapshot_traffic(now)
     if take_lease(HOUSEKEEPING, LEASE_TIME, now):
         report.freezes = len(detect_outages(now))
@@ -377,12 +386,12 @@ def _after_batches(now: datetime, report: PassReport) -> None:
         return
     _recheck_thresholds(now, report)
     report.probes_expired = expire_probes(now)
-    if take_lease('adopt', DAILY, now):
+    if take_turn('adopt', DAILY, now):
         report.adopted = adopt_disabled_members(now)
     report.warnings, report.removals = warn_and_remove(now)
-    if take_lease('ignored-summary', HOURLY, now):
+    if take_turn('ignored-summary', _until_next_summary(now), now):
         _ignored_summaries(now)
-    if take_lease('evict', HOURLY, now):
+    if take_turn('evict', HOURLY, now):
         report.evicted = evict(now).total
     release_lease(HOUSEKEEPING)
     config.db.commit()

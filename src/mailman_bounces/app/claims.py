@@ -8,8 +8,8 @@
   will write starts with a write (`serialize_writers`), so the next writer
   waits before it reads, and reads what the previous one committed.
 
-Leases (`take_lease`) make a step run in one place at a time, or at most
-once per period when they are not released.
+Leases (`take_lease`) make a step run in one place at a time; turns
+(`take_turn`) make a step run at most once per period.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def take_lease(name: str, duration: timedelta, now: datetime,
                holder: str | None = None) -> bool:
     """Take lease `name` until now + duration, if it is free or ours.
 
-    The caller commits.  A lease that is not released stays taken until it
-    expires: that makes "at most once per `duration`" steps.
+    The caller commits.  Taking a lease we hold renews it; for steps that
+    must run at most once per period, whoever runs them, see `take_turn`.
     """
     holder = holder or holder_name()
     _ensure_lease(name)
@@ -87,6 +87,22 @@ def take_lease(name: str, duration: timedelta, now: datetime,
         .where(Lease.name == name,
                or_(Lease.until <= now, Lease.holder == holder))
         .values(holder=holder, until=now + duration))
+    return result.rowcount == 1
+
+
+@public
+def take_turn(name: str, every: timedelta, now: datetime) -> bool:
+    """Is it time for step `name`, which runs at most once per `every`?
+
+    Unlike `take_lease`, holding the lease does not renew it: the runner
+    that last ran the step waits for the period to end like any other.
+    The caller commits (a rollback gives the turn back).
+    """
+    _ensure_lease(name)
+    result = config.db.store.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.until <= now)
+        .values(holder=holder_name(), until=now + every))
     return result.rowcount == 1
 
 

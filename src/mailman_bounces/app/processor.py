@@ -31,10 +31,15 @@ from mailman_bounces.app.store import (
     message_id_of,
     received_bytes,
     store_message,
+    stored_message_row,
 )
-from mailman_bounces.database.upsert import insert_ignoring_duplicates
+from mailman_bounces.database.upsert import (
+    insert_ignoring_duplicates,
+    insert_pair_ignoring_duplicates,
+    pair_supported,
+)
 from mailman_bounces.detect import Recipient, Report
-from mailman_bounces.model.event import BounceEvent, event_row
+from mailman_bounces.model.event import BounceEvent, StoredBounce, event_row
 
 log = logging.getLogger('mailman.bounce')
 
@@ -43,6 +48,25 @@ def _site_config():
     # Imported late: the plugin object exists only once Mailman loaded it.
     from mailman_bounces.plugin import site_config
     return site_config()
+
+
+def _insert(store, row: dict[str, Any], msg, content: bytes,
+            msgdata: dict[str, Any] | None) -> None:
+    """Insert the event `row` and, if the site keeps them, the bounce
+    message it links to (in one round trip where the database can)."""
+    settings = _site_config()
+    if not settings.store_messages:
+        insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
+        return
+    arguments = (msg, content, row['fingerprint'], settings.max_message_size,
+                 (msgdata or {}).get('original_size'))
+    if pair_supported(store):
+        insert_pair_ignoring_duplicates(
+            store, StoredBounce.__table__, stored_message_row(*arguments),
+            'fingerprint', BounceEvent.__table__, row, 'stored_message_id')
+        return
+    row['stored_message_id'] = store_message(*arguments)
+    insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
 
 
 @public
@@ -95,15 +119,10 @@ class BounceProcessor:
         # as received): for the fingerprint and for the stored copy.
         content = received_bytes(msgdata) or message_bytes(msg)
         digest = fingerprint(content, msgdata)
-        settings = _site_config()
-        stored_id = (store_message(msg, content, digest,
-                                   settings.max_message_size,
-                                   (msgdata or {}).get('original_size'))
-                     if settings.store_messages else None)
         row = event_row(list_id, email, message_id_of(msg), context,
-                        fingerprint=digest, stored_message_id=stored_id,
+                        fingerprint=digest, stored_message_id=None,
                         **event_fields(report, recipient))
-        insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
+        _insert(store, row, msg, content, msgdata)
         log.info('%s bounce registered for %s on %s: %s %s (%s)',
                  row['kind'], email, list_id, row['reason'],
                  row['status'] or '-', row['detector'] or 'no detector')

@@ -85,13 +85,13 @@ def fingerprint(content: bytes,
 
 
 @public
-def store_message(msg: Message, content: bytes, digest: str,
-                  max_size: int, size: int | None = None) -> int:
-    """Store `msg` (serialised as `content`, possibly already cut from a
-    message of `size` bytes) once per fingerprint; return its row id."""
-    store = config.db.store
+def stored_message_row(msg: Message, content: bytes, digest: str,
+                       max_size: int, size: int | None = None
+                       ) -> dict[str, Any]:
+    """The row storing `msg` (serialised as `content`, possibly already
+    cut from a message of `size` bytes)."""
     size = max(size or 0, len(content))
-    row = {
+    return {
         'message_id': message_id_of(msg),
         'fingerprint': digest,
         'received': now(),
@@ -99,6 +99,14 @@ def store_message(msg: Message, content: bytes, digest: str,
         'truncated': size > max_size,
         'content': content[:max_size],
     }
+
+
+@public
+def store_message(msg: Message, content: bytes, digest: str,
+                  max_size: int, size: int | None = None) -> int:
+    """Store `msg` once per fingerprint; return its row id."""
+    store = config.db.store
+    row = stored_message_row(msg, content, digest, max_size, size)
     inserted = insert_ignoring_duplicates(
         store, StoredBounce.__table__, [row], returning='id')
     if inserted is not None:

@@ -68,3 +68,55 @@ def insert_ignoring_duplicates(session: Session, table: Table,
     statement = _statement(table, tuple(rows[0]), dialect)
     session.execute(statement, rows)
     return None
+
+
+def pair_supported(session: Session) -> bool:
+    """Can `insert_pair_ignoring_duplicates` write both rows at once?"""
+    return session.get_bind().dialect.name == 'postgresql'
+
+
+@lru_cache(maxsize=16)
+def _pair_statement(parent: Table, parent_columns: tuple[str, ...],
+                    parent_key: str, child: Table,
+                    child_columns: tuple[str, ...], link: str,
+                    dialect: Dialect) -> TextClause:
+    quote = dialect.identifier_preparer.quote
+    table = dialect.identifier_preparer.format_table
+    parent_names = ', '.join(quote(c) for c in parent_columns)
+    parent_values = ', '.join(f':p_{c}' for c in parent_columns)
+    child_names = ', '.join(quote(c) for c in (*child_columns, link))
+    child_values = ', '.join(f':c_{c}' for c in child_columns)
+    # The parent's id: the row just inserted or, if it existed, that row
+    # (written earlier in this transaction or committed before it).
+    sql = (f'WITH inserted AS (INSERT INTO {table(parent)} ({parent_names}) '
+           f'VALUES ({parent_values}) ON CONFLICT DO NOTHING RETURNING id), '
+           f'parent AS (SELECT id FROM inserted UNION ALL '
+           f'SELECT id FROM {table(parent)} '
+           f'WHERE {quote(parent_key)} = :p_{parent_key}) '
+           f'INSERT INTO {table(child)} ({child_names}) '
+           f'VALUES ({child_values}, (SELECT id FROM parent LIMIT 1)) '
+           'ON CONFLICT DO NOTHING')
+    return text(sql).bindparams(
+        *(bindparam(f'p_{c}', type_=parent.c[c].type)
+          for c in parent_columns),
+        *(bindparam(f'c_{c}', type_=child.c[c].type)
+          for c in child_columns))
+
+
+def insert_pair_ignoring_duplicates(session: Session, parent: Table,
+                                    parent_row: dict[str, Any],
+                                    parent_key: str, child: Table,
+                                    child_row: dict[str, Any],
+                                    link: str) -> None:
+    """Insert `parent_row` (unless a row with its unique `parent_key`
+    exists) and `child_row` linked to it through `child.link`, in one
+    statement and round trip; a child that would violate a unique
+    constraint is skipped.  PostgreSQL only: see `pair_supported`.
+    """
+    columns = tuple(column for column in child_row if column != link)
+    statement = _pair_statement(parent, tuple(parent_row), parent_key,
+                                child, columns, link,
+                                session.get_bind().dialect)
+    session.execute(statement, {
+        **{f'p_{c}': v for c, v in parent_row.items()},
+        **{f'c_{c}': child_row[c] for c in columns}})

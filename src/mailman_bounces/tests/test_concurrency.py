@@ -184,3 +184,30 @@ def test_the_same_bounce_registered_twice_counts_once(mailman):
     run_pass()
     assert len(events()) == 1
     assert member(mlist, 'anne@example.org').bounce_score == 1
+
+
+def test_a_periodic_step_runs_once_per_period_even_in_one_runner(mailman):
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.claims import take_lease, take_turn
+    start = now()
+    hour = timedelta(hours=1)
+    assert take_turn('step', hour, start)
+    commit()
+    # The runner that took the turn does not get it again early ...
+    assert not take_turn('step', hour, start + timedelta(minutes=59))
+    # ... while a lease it holds is renewed.
+    assert take_lease('held', hour, start)
+    assert take_lease('held', hour, start + timedelta(minutes=59))
+    assert take_turn('step', hour, start + hour)
+    commit()
+
+
+def test_a_rolled_back_turn_is_given_back(mailman):
+    from mailman.config import config
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.claims import take_turn
+    assert take_turn('step', timedelta(hours=1), now())
+    config.db.abort()
+    assert take_turn('step', timedelta(hours=1), now())

@@ -51,6 +51,15 @@ def _events():
         select(BounceEvent).order_by(BounceEvent.id)).scalars().all()
 
 
+def _stored_ids() -> list[int]:
+    from mailman.config import config
+    from sqlalchemy import select
+
+    from mailman_bounces.model.event import StoredBounce
+    return list(config.db.store.execute(
+        select(StoredBounce.id).order_by(StoredBounce.id)).scalars())
+
+
 def test_rfc3464_dsn_over_lmtp_is_registered(mlist):
     refused = _deliver('test-bounces@example.com', dsn(
         'anne@example.org', status='5.1.1',
@@ -76,7 +85,9 @@ def test_same_bounce_delivered_twice_is_one_event(mlist):
     _deliver('test-bounces@example.com', message)
     _deliver('test-bounces@example.com', message)
     _run_bounce_runner()
-    assert len(_events()) == 1
+    [event] = _events()
+    assert event.stored_message_id is not None
+    assert _stored_ids() == [event.stored_message_id]
 
 
 def test_mixed_dsn_registers_each_recipient_with_its_severity(mlist):
@@ -95,6 +106,9 @@ def test_mixed_dsn_registers_each_recipient_with_its_severity(mlist):
     assert events['bart@example.org'].severity == 'soft'
     assert events['bart@example.org'].kind == 'delay'
     assert events['bart@example.org'].status == '4.2.2'
+    # One message about two recipients is stored once, for both events.
+    [stored] = _stored_ids()
+    assert {event.stored_message_id for event in events.values()} == {stored}
 
 
 def test_verp_address_only_in_the_envelope_is_decoded(mlist):

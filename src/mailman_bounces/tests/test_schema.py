@@ -179,3 +179,18 @@ def test_partial_or_missing_tables_are_handled(existing, tmp_path):
     else:
         assert ensure_schema(engine) == head_revision()
         assert ensure_schema(engine) == head_revision()
+
+
+def test_many_row_updates_are_batched_on_postgresql(mailman):
+    from mailman.config import config
+
+    from mailman_bounces.database.engine import batch_executemany
+    dialect = config.db.engine.dialect
+    if dialect.name == 'postgresql':
+        from sqlalchemy.dialects.postgresql.psycopg2 import (
+            EXECUTEMANY_VALUES_PLUS_BATCH,
+        )
+        assert dialect.executemany_mode is EXECUTEMANY_VALUES_PLUS_BATCH
+        assert dialect.supports_sane_multi_rowcount is False
+    else:
+        assert batch_executemany(config.db.engine) is False
