@@ -21,6 +21,8 @@ class MemberBounceState(Model):
     __table_args__ = (
         Index('ix_bounces_member_list_email', 'list_id', 'email'),
         Index('ix_bounces_member_probe', 'probe_sent'),
+        # The warnings step reads only the disabled members.
+        Index('ix_bounces_member_disabled', 'disabled_at'),
     )
 
     member_id = Column(Integer, primary_key=True, autoincrement=False)

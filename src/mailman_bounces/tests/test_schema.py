@@ -60,7 +60,7 @@ def test_enabling_the_plugin_on_an_existing_database(instance):
     assert len(before['member'][2]) == 4
     instance.write_config(plugin=True)
     result = instance.run('info')
-    assert 'bounces schema: 0001_initial' in result.stdout
+    assert f'bounces schema: {head_revision()}' in result.stdout
     engine.dispose()
     tables = set(inspect(engine).get_table_names())
     from mailman_bounces.model import TABLES
@@ -194,3 +194,34 @@ def test_many_row_updates_are_batched_on_postgresql(mailman):
         assert dialect.supports_sane_multi_rowcount is False
     else:
         assert batch_executemany(config.db.engine) is False
+
+
+def test_a_database_at_an_older_revision_is_migrated(instance):
+    from contextlib import ExitStack
+
+    from alembic import command
+
+    from mailman_bounces.database.schema import _alembic_config
+    _populate_without_plugin(instance)
+    instance.write_config(plugin=True)
+    instance.run('info')
+    engine = instance.engine()
+    # Back to the first revision, as a site that ran the plugin's first
+    # release has it.
+    with ExitStack() as resources, engine.begin() as connection:
+        cfg = _alembic_config(resources)
+        cfg.attributes['connection'] = connection
+        command.downgrade(cfg, '0001_initial')
+    indexes = {i['name'] for i in inspect(engine).get_indexes('bounces_member')}
+    assert 'ix_bounces_member_disabled' not in indexes
+    members_before = _core_snapshot(engine)
+    instance.run('info')
+    engine.dispose()
+    indexes = {i['name'] for i in inspect(engine).get_indexes('bounces_member')}
+    assert 'ix_bounces_member_disabled' in indexes
+    with engine.connect() as connection:
+        version = connection.execute(
+            text(f'SELECT version_num FROM {VERSION_TABLE}')).scalar_one()
+    assert version == head_revision() == '0002_member_disabled_index'
+    assert _core_snapshot(engine) == members_before
+    engine.dispose()
