@@ -73,9 +73,10 @@ def as_duration(value: Any) -> timedelta:
                f'{MAX_DURATION.days} days)')
     try:
         duration = _duration(value, allowed)
-    except (OverflowError, ValueError) as error:
-        if isinstance(error, InvalidValue):
-            raise
+    except InvalidValue:
+        raise
+    except (OverflowError, ValueError):
+        # Too large for Python's timedelta.
         raise InvalidValue(allowed) from None
     if duration > MAX_DURATION:
         raise InvalidValue(allowed)

@@ -31,7 +31,7 @@ from mailman.config import config
 from mailman.interfaces.bounce import BounceContext
 from mailman.utilities.datetime import now as mailman_now
 from public import public
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from mailman_bounces.app.claims import (
     for_update,
@@ -119,20 +119,24 @@ def _fact(row) -> BounceFact:
         feedback_type=row.feedback_type)
 
 
+def _due(now: datetime):
+    """Events the pass may process now: unprocessed and not held."""
+    return and_(BounceEvent.processed.is_(False), not_held(now))
+
+
 def _claimable(now: datetime) -> bool:
     """Is there any event to process (read only)?"""
     return config.db.store.execute(
-        select(BounceEvent.id).where(BounceEvent.processed.is_(False),
-                                     not_held(now)).limit(1)
-    ).first() is not None
+        select(BounceEvent.id).where(_due(now)).limit(1)).first() is not None
 
 
 def _claim(now: datetime, limit: int, event_ids: list[int] | None):
-    query = select(*_EVENT_COLUMNS).where(BounceEvent.processed.is_(False))
+    query = select(*_EVENT_COLUMNS)
     if event_ids is None:
-        query = query.where(not_held(now))
+        query = query.where(_due(now))
     else:
-        query = query.where(BounceEvent.id.in_(event_ids))
+        query = query.where(BounceEvent.processed.is_(False),
+                            BounceEvent.id.in_(event_ids))
     query = query.order_by(BounceEvent.id).limit(limit)
     return config.db.store.execute(
         for_update(query, skip_locked=True)).all()

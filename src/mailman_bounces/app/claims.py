@@ -81,13 +81,8 @@ def take_lease(name: str, duration: timedelta, now: datetime,
     must run at most once per period, whoever runs them, see `take_turn`.
     """
     holder = holder or holder_name()
-    _ensure_lease(name)
-    result = config.db.store.execute(
-        update(Lease)
-        .where(Lease.name == name,
-               or_(Lease.until <= now, Lease.holder == holder))
-        .values(holder=holder, until=now + duration))
-    return result.rowcount == 1
+    return _take(name, or_(Lease.until <= now, Lease.holder == holder),
+                 holder, now + duration)
 
 
 @public
@@ -98,11 +93,16 @@ def take_turn(name: str, every: timedelta, now: datetime) -> bool:
     that last ran the step waits for the period to end like any other.
     The caller commits (a rollback gives the turn back).
     """
+    return _take(name, Lease.until <= now, holder_name(), now + every)
+
+
+def _take(name: str, available, holder: str, until: datetime) -> bool:
+    """Make `holder` hold lease `name` until `until` if `available` says
+    it may (one conditional update: concurrent takers cannot both win)."""
     _ensure_lease(name)
     result = config.db.store.execute(
-        update(Lease)
-        .where(Lease.name == name, Lease.until <= now)
-        .values(holder=holder_name(), until=now + every))
+        update(Lease).where(Lease.name == name, available)
+        .values(holder=holder, until=until))
     return result.rowcount == 1
 
 

@@ -27,7 +27,7 @@ from mailman.interfaces.member import NotAMemberError
 from mailman.utilities.datetime import now
 from mailman.utilities.string import expand, wrap
 from public import public
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from zope.component import getUtility
 
 from mailman_bounces.app.claims import for_update, serialize_writers
@@ -78,18 +78,20 @@ def deliver_notices(limit: int = 1000) -> int:
     return done
 
 
+def _unsent():
+    """Notices still to send (not given up on)."""
+    return and_(Notice.sent.is_(None), Notice.attempts < MAX_ATTEMPTS)
+
+
 def _pending(limit: int) -> list[Notice]:
     return config.db.store.execute(for_update(
-        select(Notice).where(Notice.sent.is_(None),
-                             Notice.attempts < MAX_ATTEMPTS)
-        .order_by(Notice.id).limit(limit), skip_locked=True)).scalars().all()
+        select(Notice).where(_unsent()).order_by(Notice.id).limit(limit),
+        skip_locked=True)).scalars().all()
 
 
 def _any_pending() -> bool:
     return config.db.store.execute(
-        select(Notice.id).where(Notice.sent.is_(None),
-                                Notice.attempts < MAX_ATTEMPTS).limit(1)
-    ).first() is not None
+        select(Notice.id).where(_unsent()).limit(1)).first() is not None
 
 
 def _deliver_batch() -> int | None:

@@ -11,7 +11,6 @@ asked for are turned into Python objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -39,9 +38,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from zope.component import getUtility
 
-from mailman_bounces.app.settings import (
-    change_settings,
-)
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.member import MemberBounceState
@@ -58,9 +54,6 @@ DELIVERY_STATUSES = tuple(status.name for status in DeliveryStatus)
 # so that every backend compares them the same way.
 EARLIEST = datetime(1000, 1, 1)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999)
-
-# Durations are stored in Interval columns, which SQLite and MySQL keep as
-# a date after the epoch; this bound keeps every backend far from overflow.
 
 # Plugin settings that can go back to the site default.
 RESETTABLE = (*PLUGIN_FIELDS, 'weights')
@@ -579,20 +572,3 @@ def freeze_fields(freeze: OutageFreeze, now: datetime) -> dict[str, Any]:
         'members': freeze.members,
         'active': freeze.lifted is None and freeze.expires > now,
     }
-
-
-# Changing settings.
-
-@public
-def update_settings(mlist, values: Mapping[str, Any], *,
-                    replace: bool = False) -> dict[str, Any]:
-    """Change `mlist`'s bounce settings, all or nothing.
-
-    A plugin setting given as None or an empty string goes back to the
-    site default.  With `replace` (a REST PUT) the list's weights are
-    replaced rather than merged.  Every value, and the combination they
-    make, is checked before anything is written.
-
-    :raises SettingError: naming the field, the value and what is allowed.
-    """
-    return change_settings(mlist, values, replace_weights=replace)

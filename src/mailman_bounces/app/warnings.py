@@ -4,8 +4,9 @@ Core finds the members to warn by filtering every member's preferences on
 each pass (an unindexed column) and then in Python.  The plugin drives the
 step from its own table: only members it disabled (``disabled_at``, indexed)
 are looked at, so the cost grows with the number of members currently
-disabled, not with the number of members or of bounces.  Members disabled by bounces in other ways (before the plugin was
-enabled, or by an administrator) are adopted by a daily reconciliation.
+disabled, not with the number of members or of bounces.  Members disabled
+by bounces in other ways (before the plugin was enabled, or by an
+administrator) are adopted by a daily reconciliation.
 
 Warnings are claimed with a compare-and-set on core's warning counter, so
 two runners can never send the same warning twice.

@@ -48,10 +48,13 @@ from mailman_bounces.app.queries import (
     parse_time,
     recent,
     standing_fields,
-    update_settings,
 )
 from mailman_bounces.app.reenable import reenable_member
-from mailman_bounces.app.settings import get_settings, overridden_settings
+from mailman_bounces.app.settings import (
+    change_settings,
+    get_settings,
+    overridden_settings,
+)
 from mailman_bounces.detect import REASONS
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.policy.settings import CORE_FIELDS, SettingError
@@ -278,7 +281,7 @@ def settings(listspec, assignments, resets, as_json):
     if changes:
         try:
             # Nothing is written unless every change is valid.
-            update_settings(mlist, changes)
+            change_settings(mlist, changes)
         except SettingError as error:
             raise click.UsageError(str(error)) from None
     if as_json:

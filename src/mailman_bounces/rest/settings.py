@@ -12,9 +12,10 @@ from mailman.config import config
 from mailman.rest.helpers import bad_request, etag, no_content, okay
 from public import public
 
-from mailman_bounces.app.queries import RESETTABLE, update_settings
+from mailman_bounces.app.queries import RESETTABLE
 from mailman_bounces.app.settings import (
     SETTING_NAMES,
+    change_settings,
     get_settings,
     overridden_settings,
 )
@@ -77,7 +78,7 @@ class ListSettings:
             bad_request(response, 'Missing Parameter: ' + ', '.join(missing))
             return
         try:
-            update_settings(self._mlist, values, replace=replace)
+            change_settings(self._mlist, values, replace_weights=replace)
         except SettingError as error:
             # Nothing was written; still, the REST transaction commits
             # whatever a request leaves, and a refused one must leave
