@@ -9,8 +9,9 @@ DMARC).  The same events go through:
   bounce runner registers one bounce per transaction, then processes every
   pending event with ``process_event`` and runs ``send_warnings_and_remove``
   after every queue file) and in batches of 100 bounces;
-* the plugin, at every size: registration as its bounce runner does it (a
-  transaction per 100 bounces) and the periodic pass (every 1,000 bounces
+* the plugin, at every size: registration as its bounce runner does it
+  (100 bounces at a time, with a few statements and one transaction) and
+  the periodic pass (every 1,000 bounces
   and at the end of each day), which includes warnings and removals.
 
 Each configuration runs in its own process on a fresh copy of the site, on
@@ -38,7 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -249,10 +250,18 @@ class Timings:
     register: float = 0.0
     process: float = 0.0
     warnings: float = 0.0
+    # The plugin's sending of notices (core's is inside process/warnings).
+    notices: float = 0.0
+    # The total without notices at the end of each tenth of the events, to
+    # see whether the cost per event changes as the tables grow.
+    marks: list[float] = field(default_factory=list)
 
-    def add(self, field: str, started: float) -> None:
-        setattr(self, field, getattr(self, field) + time.perf_counter()
+    def add(self, name: str, started: float) -> None:
+        setattr(self, name, getattr(self, name) + time.perf_counter()
                 - started)
+
+    def mark(self) -> None:
+        self.marks.append(self.register + self.process + self.warnings)
 
 
 def _lists():
@@ -314,27 +323,48 @@ def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
     timings = Timings()
     per_day = max(1, count // DAYS)
 
+    # The pass does it all; its warnings step and its sending of notices
+    # are timed apart (notices grow with the actions taken, not with the
+    # events).
+    inner = {'warnings': 0.0, 'notices': 0.0}
+
+    def timed(name, function):
+        def wrapper(*args):
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                inner[name] += time.perf_counter() - started
+        return wrapper
+    bounce_pass.warn_and_remove = timed('warnings', bounce_pass.warn_and_remove)
+    bounce_pass.deliver_notices = timed('notices', bounce_pass.deliver_notices)
+
     def run_pass():
         started = time.perf_counter()
         report = bounce_pass.run_pass()
         elapsed = time.perf_counter() - started
-        # The pass does both; split by what it spent in the warnings step.
-        timings.warnings += warnings_clock['spent']
-        timings.process += elapsed - warnings_clock['spent']
-        warnings_clock['spent'] = 0.0
+        timings.warnings += inner['warnings']
+        timings.notices += inner['notices']
+        timings.process += elapsed - inner['warnings'] - inner['notices']
+        inner.update(warnings=0.0, notices=0.0)
         return report
 
-    warnings_clock = {'spent': 0.0}
-    original_warnings = bounce_pass.warn_and_remove
-
-    def timed_warnings(now):
-        started = time.perf_counter()
-        try:
-            return original_warnings(now)
-        finally:
-            warnings_clock['spent'] += time.perf_counter() - started
-    bounce_pass.warn_and_remove = timed_warnings
     from dataclasses import replace
+
+    from mailman_bounces.app.processor import Registration
+    pending: list[Registration] = []
+
+    def register_pending():
+        # What the plugin's bounce runner does with each batch of queue
+        # files: register them together, then commit.
+        started = time.perf_counter()
+        processor.record_all(pending)
+        config.db.commit()
+        pending.clear()
+        timings.add('register', started)
+
+    list_ids = [mlist.list_id for mlist in lists]
+    tenth = max(1, count // 10)
     for bounce in bounces:
         email = email_of(bounce.member_index)
         text = dsn_text(email, bounce.kind, bounce.number)
@@ -345,23 +375,18 @@ def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
         raw = text.encode()
         msgdata = {'bounces_raw': raw, 'original_size': len(raw),
                    'bounces_fingerprint': hashlib.sha256(raw).hexdigest()}
-        started = time.perf_counter()
-        # What the plugin's bounce runner calls (register() without
-        # loading the event back).
-        processor.record(lists[bounce.list_index], email, msg,
-                         report=report, recipient=recipient,
-                         msgdata=msgdata)
-        if (bounce.number + 1) % 100 == 0:
-            config.db.commit()
-        timings.add('register', started)
+        pending.append(Registration(list_ids[bounce.list_index], email, msg,
+                                    None, report, recipient, msgdata))
+        if len(pending) == 100:
+            register_pending()
         if (bounce.number + 1) % 1000 == 0 or (
                 (bounce.number + 1) % per_day == 0):
-            started = time.perf_counter()
-            config.db.commit()
-            timings.add('register', started)
+            register_pending()
             run_pass()
+        if (bounce.number + 1) % tenth == 0:
+            timings.mark()
         advance(86400 / per_day)
-    config.db.commit()
+    register_pending()
     run_pass()
     return timings.__dict__
 
@@ -423,19 +448,25 @@ def worker(args) -> None:
     else:
         timings = run_plugin(bounces, count)
     wall = time.perf_counter() - started
+    marks = timings.pop('marks')
+    tenth = max(1, count // 10)
     result = {
         'impl': args.impl, 'cadence': args.cadence, 'members': args.members,
         'events': count, 'wall_s': round(wall, 2),
         'removed': members_before - member_count(),
         **{f'{k}_ms': round(1000 * v / count, 4)
            for k, v in timings.items()},
+        # ms per event in each tenth of the run (plugin runs).
+        'tenths_ms': [round(1000 * (b - a) / tenth, 4)
+                      for a, b in zip([0.0, *marks], marks)],
         'idle_warnings_ms': round(1000 * idle_warnings_pass(args.impl), 2),
         'peak_rss_mb': round(resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **outcome_summary(),
     }
     result['total_ms'] = round(result['register_ms'] + result['process_ms']
-                               + result['warnings_ms'], 4)
+                               + result['warnings_ms']
+                               + result['notices_ms'], 4)
     print(json.dumps(result))
 
 
@@ -543,9 +574,11 @@ def orchestrate(args) -> None:
         for backend_name in args.backends.split(','):
             backend = Backend(backend_name, workdir)
             cap = _caps(args.max_events).get(backend_name)
+            sizes = {int(n) for n in args.events.split(',') if n}
             runs = [run for run in plan(args.quick, args.scale)
                     if args.only in ('all', run[0])
-                    and (cap is None or run[3] <= cap)]
+                    and (cap is None or run[3] <= cap)
+                    and (not sizes or run[3] in sizes)]
             for members in sorted({r[2] for r in runs}):
                 print(f'[{backend_name}] building a site of {members} '
                       'members', flush=True)
@@ -571,10 +604,21 @@ def orchestrate(args) -> None:
     report(results, args.docs)
 
 
+def _rst_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    rule = '  '.join('=' * w for w in widths)
+    lines = [rule, '  '.join(c.ljust(w) for c, w in zip(rows[0], widths)),
+             rule]
+    lines += ['  '.join(c.ljust(w) for c, w in zip(row, widths))
+              for row in rows[1:]]
+    lines.append(rule)
+    return '\n'.join(lines)
+
+
 def _table(results: list[dict]) -> str:
     header = ('backend', 'impl', 'members', 'events', 'register ms',
-              'process ms', 'warnings ms', 'total ms/bounce', 'vs core',
-              'idle warnings ms', 'peak MB', 'disabled', 'removed')
+              'process ms', 'warnings ms', 'notices ms', 'total ms/bounce',
+              'vs core', 'idle warnings ms', 'peak MB', 'disabled', 'removed')
     rows = [header]
     for result in results:
         core = next((r for r in results if r['backend'] == result['backend']
@@ -588,40 +632,55 @@ def _table(results: list[dict]) -> str:
                      f"{result['events']:,}", f"{result['register_ms']:.3f}",
                      f"{result['process_ms']:.3f}",
                      f"{result['warnings_ms']:.3f}",
+                     (f"{result['notices_ms']:.3f}"
+                      if result['impl'] == 'plugin' else 'in process'),
                      f"{result['total_ms']:.3f}", ratio,
                      f"{result['idle_warnings_ms']:.1f}",
                      f"{result['peak_rss_mb']:.0f}",
                      str(result['disabled']), str(result['removed'])))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    rule = '  '.join('=' * w for w in widths)
-    lines = [rule, '  '.join(c.ljust(w) for c, w in zip(rows[0], widths)),
-             rule]
-    lines += ['  '.join(c.ljust(w) for c, w in zip(row, widths))
-              for row in rows[1:]]
-    lines.append(rule)
-    return '\n'.join(lines)
+    return _rst_table(rows)
+
+
+def _tenths_table(results: list[dict]) -> str:
+    """ms per event (without notices) in each tenth of each plugin run."""
+    header = ('backend', 'members', 'events',
+              *(f'{n}0%' for n in range(1, 11)))
+    rows = [header] + [
+        (result['backend'], f"{result['members']:,}",
+         f"{result['events']:,}",
+         *(f'{value:.2f}' for value in result['tenths_ms']))
+        for result in results
+        if result['impl'] == 'plugin' and len(result['tenths_ms']) == 10]
+    return _rst_table(rows)
+
+
+def _replace_block(text: str, name: str, table: str) -> str:
+    begin, end = f'.. {name}-begin', f'.. {name}-end'
+    if begin not in text or end not in text:
+        return text
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    indented = '\n'.join('    ' + line if line else ''
+                         for line in table.splitlines())
+    return f'{head}{begin}\n\n{indented}\n\n{end}{tail}'
 
 
 def report(results: list[dict], docs: bool, quiet: bool = False) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = _table(results)
+    tenths = _tenths_table(results)
     stamp = time.strftime('%Y-%m-%d')
     (RESULTS / 'policy.json').write_text(json.dumps(
         {'date': stamp, 'results': results}, indent=2) + '\n')
-    (RESULTS / 'policy.txt').write_text(table + '\n')
+    (RESULTS / 'policy.txt').write_text(f'{table}\n\n{tenths}\n')
     if not quiet:
         print(table)
+        print(tenths)
     if docs and DOCS.exists():
         text = DOCS.read_text(encoding='utf-8')
-        begin = '.. policy-benchmark-begin'
-        end = '.. policy-benchmark-end'
-        if begin in text and end in text:
-            head, rest = text.split(begin, 1)
-            _, tail = rest.split(end, 1)
-            indented = '\n'.join('    ' + line if line else ''
-                                 for line in table.splitlines())
-            DOCS.write_text(f'{head}{begin}\n\n{indented}\n\n{end}{tail}',
-                            encoding='utf-8')
+        text = _replace_block(text, 'policy-benchmark', table)
+        text = _replace_block(text, 'policy-tenths', tenths)
+        DOCS.write_text(text, encoding='utf-8')
 
 
 def main() -> None:
@@ -633,6 +692,8 @@ def main() -> None:
     run.add_argument('--docs', action='store_true')
     run.add_argument('--max-events', default='', metavar='BACKEND:N,...',
                      help='skip runs of more than N events on BACKEND')
+    run.add_argument('--events', default='', metavar='N,...',
+                     help='run only the configurations of these sizes')
     run.add_argument('--only', choices=('all', 'core', 'plugin'),
                      default='all', help='run only these configurations')
     run.add_argument('--scale', type=float, default=1.0,

@@ -143,7 +143,8 @@ def save_members(changes: list[tuple[LoadedMember, MemberFacts, dict]],
     """Write each (loaded, new facts, extra state columns) back.
 
     Newly disabled members get core's disable treatment (delivery status
-    by_bounces, warnings reset) and the plugin's disabled_at.
+    by_bounces, warnings reset) and the plugin's disabled_at (and are due
+    for the warnings step).
     """
     if not changes:
         return
@@ -166,6 +167,8 @@ def save_members(changes: list[tuple[LoadedMember, MemberFacts, dict]],
                                     'delivery_status':
                                         DeliveryStatus.by_bounces})
             extra.setdefault('disabled_at', now)
+            # The first warning goes out at the next warnings step.
+            extra.setdefault('next_warning_check', now)
         member_rows.append(member_row)
         state_rows.append({
             'member_id': facts.member_id, 'score': facts.score,

@@ -6,7 +6,8 @@ suite) and keeps core's interface:
 
 * `register` records one classified event per member address, stores the
   bounce message once, and is idempotent: the same bounce delivered twice
-  is registered once;
+  is registered once (`record_all` does the same for a whole batch of
+  bounces with a few statements);
 * `process_event` and `send_warnings_and_remove` apply the list's policy,
   through the same code the periodic pass uses for whole batches.
 """
@@ -14,7 +15,9 @@ suite) and keeps core's interface:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from email.message import Message
 from typing import Any
 
 from mailman.config import config
@@ -30,16 +33,12 @@ from mailman_bounces.app.store import (
     message_bytes,
     message_id_of,
     received_bytes,
-    store_message,
+    store_messages,
     stored_message_row,
 )
-from mailman_bounces.database.upsert import (
-    insert_ignoring_duplicates,
-    insert_pair_ignoring_duplicates,
-    pair_supported,
-)
+from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.detect import Recipient, Report
-from mailman_bounces.model.event import BounceEvent, StoredBounce, event_row
+from mailman_bounces.model.event import BounceEvent, event_row
 
 log = logging.getLogger('mailman.bounce')
 
@@ -50,23 +49,53 @@ def _site_config():
     return site_config()
 
 
-def _insert(store, row: dict[str, Any], msg, content: bytes,
-            msgdata: dict[str, Any] | None) -> None:
-    """Insert the event `row` and, if the site keeps them, the bounce
-    message it links to (in one round trip where the database can)."""
-    settings = _site_config()
-    if not settings.store_messages:
-        insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
-        return
-    arguments = (msg, content, row['fingerprint'], settings.max_message_size,
-                 (msgdata or {}).get('original_size'))
-    if pair_supported(store):
-        insert_pair_ignoring_duplicates(
-            store, StoredBounce.__table__, stored_message_row(*arguments),
-            'fingerprint', BounceEvent.__table__, row, 'stored_message_id')
-        return
-    row['stored_message_id'] = store_message(*arguments)
-    insert_ignoring_duplicates(store, BounceEvent.__table__, [row])
+@public
+@dataclass
+class Registration:
+    """One bounce to register for one member address (what
+    `BounceProcessor.record_all` takes)."""
+
+    list_id: str
+    email: str
+    msg: Message
+    context: BounceContext | None = None
+    # The detection report of `msg`, when the caller has it already, and
+    # its record about `email`.
+    report: Report | None = None
+    recipient: Recipient | None = None
+    # The queue metadata (for the received bytes and their digest).
+    msgdata: dict[str, Any] | None = None
+
+
+@dataclass
+class _Prepared:
+    row: dict[str, Any]
+    message: dict[str, Any] | None
+
+
+def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
+    """The event row of `registration` and, when `max_size` is given (the
+    site keeps messages), the row storing its message."""
+    msg, msgdata = registration.msg, registration.msgdata
+    report = registration.report
+    if report is None:
+        report = safe_detect(msg)
+    email = registration.email.strip().lower()
+    recipient = registration.recipient
+    if recipient is None:
+        recipient = recipient_for(report, email)
+    # Serialise once (or not at all when the LMTP runner kept the bytes as
+    # received): for the fingerprint and for the stored copy.
+    content = received_bytes(msgdata) or message_bytes(msg)
+    digest = fingerprint(content, msgdata)
+    context = (BounceContext.normal if registration.context is None
+               else registration.context)
+    row = event_row(registration.list_id, email, message_id_of(msg),
+                    context, fingerprint=digest, stored_message_id=None,
+                    **event_fields(report, recipient))
+    message = None if max_size is None else stored_message_row(
+        msg, content, digest, max_size, (msgdata or {}).get('original_size'))
+    return _Prepared(row, message)
 
 
 @public
@@ -96,37 +125,47 @@ class BounceProcessor:
             BounceEvent.context == key[3],
         ))).scalar_one()
 
-    @dbconnection
-    def record(self, store, mlist, email, msg, context=None, *,
+    def record(self, mlist, email, msg, context=None, *,
                report: Report | None = None,
                recipient: Recipient | None = None,
                msgdata: dict[str, Any] | None = None) -> tuple:
         """Register like `register`, without loading the event back.
 
-        The bounce runner uses this: it does not need the event object.
         Returns the event's natural key (fingerprint, list id, email,
         context).
         """
-        context = BounceContext.normal if context is None else context
-        email = email.strip().lower()
-        # Read once: each read of an expired list object reloads its row.
-        list_id = mlist.list_id
-        if report is None:
-            report = safe_detect(msg)
-        if recipient is None:
-            recipient = recipient_for(report, email)
-        # Serialise once (or not at all when the LMTP runner kept the bytes
-        # as received): for the fingerprint and for the stored copy.
-        content = received_bytes(msgdata) or message_bytes(msg)
-        digest = fingerprint(content, msgdata)
-        row = event_row(list_id, email, message_id_of(msg), context,
-                        fingerprint=digest, stored_message_id=None,
-                        **event_fields(report, recipient))
-        _insert(store, row, msg, content, msgdata)
-        log.info('%s bounce registered for %s on %s: %s %s (%s)',
-                 row['kind'], email, list_id, row['reason'],
-                 row['status'] or '-', row['detector'] or 'no detector')
-        return digest, list_id, email, context
+        return self.record_all([Registration(
+            mlist.list_id, email, msg, context, report, recipient,
+            msgdata)])[0]
+
+    @dbconnection
+    def record_all(self, store,
+                   registrations: Iterable[Registration]) -> list[tuple]:
+        """Register many bounces with a few statements, whatever their
+        number: the bounce runner registers its whole batch this way.
+
+        Returns the natural key of each registration's event, in order.
+        An error leaves the transaction to the caller to roll back.
+        """
+        settings = _site_config()
+        max_size = settings.max_message_size if settings.store_messages \
+            else None
+        prepared = [_prepare(registration, max_size)
+                    for registration in registrations]
+        if max_size is not None:
+            ids = store_messages({item.row['fingerprint']: item.message
+                                  for item in prepared}.values())
+            for item in prepared:
+                item.row['stored_message_id'] = ids[item.row['fingerprint']]
+        rows = [item.row for item in prepared]
+        insert_ignoring_duplicates(store, BounceEvent.__table__, rows)
+        for row in rows:
+            log.info('%s bounce registered for %s on %s: %s %s (%s)',
+                     row['kind'], row['email'], row['list_id'],
+                     row['reason'], row['status'] or '-',
+                     row['detector'] or 'no detector')
+        return [(row['fingerprint'], row['list_id'], row['email'],
+                 row['context']) for row in rows]
 
     @property
     def events(self) -> Iterator[BounceEvent]:

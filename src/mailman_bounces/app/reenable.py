@@ -85,6 +85,7 @@ def reenable_member(member: Member) -> bool:
         state.score = 0.0
         state.core_score = 0
         state.disabled_at = None
+        state.next_warning_check = None
         state.probe_sent = None
         state.probe_token = None
         state.scored_day = None

@@ -9,6 +9,7 @@ size, deduplicated by fingerprint.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from email.message import Message
 from typing import Any
 
@@ -102,19 +103,21 @@ def stored_message_row(msg: Message, content: bytes, digest: str,
 
 
 @public
-def store_message(msg: Message, content: bytes, digest: str,
-                  max_size: int, size: int | None = None) -> int:
-    """Store `msg` once per fingerprint; return its row id."""
+def store_messages(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Store each message row (see `stored_message_row`) unless a message
+    with its fingerprint is stored already; return the row id of every
+    fingerprint.  Two statements, however many rows."""
+    rows = list(rows)
+    if not rows:
+        return {}
     store = config.db.store
-    row = stored_message_row(msg, content, digest, max_size, size)
-    inserted = insert_ignoring_duplicates(
-        store, StoredBounce.__table__, [row], returning='id')
-    if inserted is not None:
-        return inserted
-    # Stored before: the same bounce delivered twice.
-    return store.execute(
-        select(StoredBounce.id).where(StoredBounce.fingerprint == digest)
-    ).scalar_one()
+    # A bounce delivered twice, or registered by another runner meanwhile,
+    # keeps its first copy.
+    insert_ignoring_duplicates(store, StoredBounce.__table__, rows)
+    wanted = sorted({row['fingerprint'] for row in rows})
+    return dict(store.execute(
+        select(StoredBounce.fingerprint, StoredBounce.id)
+        .where(StoredBounce.fingerprint.in_(wanted))).all())
 
 
 @public

@@ -2,11 +2,14 @@
 
 Core finds the members to warn by filtering every member's preferences on
 each pass (an unindexed column) and then in Python.  The plugin drives the
-step from its own table: only members it disabled (``disabled_at``, indexed)
-are looked at, so the cost grows with the number of members currently
-disabled, not with the number of members or of bounces.  Members disabled
-by bounces in other ways (before the plugin was enabled, or by an
-administrator) are adopted by a daily reconciliation.
+step from its own table: each member it disabled carries the time the step
+must next look at it (``next_warning_check``, indexed): when its next
+warning or removal falls due, and at least daily, so that a re-enabled
+member or an owner's change of the warning interval is noticed within a
+day.  A pass reads only the members due, so its cost does not grow with
+the number of members, of bounces, or of members currently disabled.
+Members disabled by bounces in other ways (before the plugin was enabled,
+or by an administrator) are adopted by a daily reconciliation.
 
 Warnings are claimed with a compare-and-set on core's warning counter, so
 two runners can never send the same warning twice.
@@ -15,7 +18,7 @@ two runners can never send the same warning twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mailman.config import config
 from mailman.interfaces.member import DeliveryStatus, MemberRole
@@ -35,9 +38,12 @@ from mailman_bounces.model.settings import ListBounceSettings
 log = logging.getLogger('mailman.bounce')
 
 _NEVER = datetime.min
+# The longest a disabled member goes without a look by the warnings step.
+RECHECK = timedelta(days=1)
 
 
-def _disabled_members():
+def _members_due(now: datetime):
+    """The disabled members due for a look (see `next_warning_check`)."""
     state = MemberBounceState
     return config.db.store.execute(
         select(state.member_id, state.email, state.disabled_at,
@@ -49,7 +55,7 @@ def _disabled_members():
         .join(Member, Member.id == state.member_id)
         .join(Preferences, Member.preferences_id == Preferences.id)
         .join(MailingList, MailingList._list_id == Member.list_id)
-        .where(state.disabled_at.is_not(None))).all()
+        .where(state.next_warning_check <= now)).all()
 
 
 def _claim_warning(member_id: int, sent: int, now: datetime) -> bool:
@@ -62,44 +68,73 @@ def _claim_warning(member_id: int, sent: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def _next_look(due: datetime | None, now: datetime) -> datetime:
+    """When to look at a member again: when its next step is due, and at
+    least daily (an owner may shorten the interval; the member may be
+    re-enabled elsewhere)."""
+    latest = now + RECHECK
+    return latest if due is None else min(max(due, now), latest)
+
+
 @public
 def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
     """Queue due warnings and removals; return (warnings, removals)."""
     warned = removed = 0
-    re_enabled = []
-    for row in _disabled_members():
+    re_enabled, next_looks = [], []
+    for row in _members_due(now):
         if row.delivery_status != DeliveryStatus.by_bounces:
             # Re-enabled by the member, an owner or Postorius.
             re_enabled.append(row.member_id)
             continue
-        if not row.process_bounces:
-            continue
-        interval = row.bounce_you_are_disabled_warnings_interval
-        maximum = row.bounce_you_are_disabled_warnings or 0
-        sent = row.total_warnings_sent or 0
-        last = row.last_warning_sent or _NEVER
-        due = last + interval <= now if interval is not None else True
-        if sent < maximum and due:
-            if _claim_warning(row.member_id, sent, now):
-                queue_notice('warning', list_id=row.list_id,
-                             email=row.email, member_id=row.member_id,
-                             event_id=row.last_event_id,
-                             warning_number=sent + 1)
-                warned += 1
-        elif sent >= maximum and (due or maximum == 0):
+        step, due = _step(row, now)
+        if step == 'warning' and _claim_warning(
+                row.member_id, row.total_warnings_sent or 0, now):
+            queue_notice('warning', list_id=row.list_id, email=row.email,
+                         member_id=row.member_id, event_id=row.last_event_id,
+                         warning_number=(row.total_warnings_sent or 0) + 1)
+            warned += 1
+        elif step == 'remove':
             queue_notice(
                 'remove', list_id=row.list_id, email=row.email,
                 member_id=row.member_id, event_id=row.last_event_id,
                 dedup_key=(f'remove:{row.member_id}:'
                            f'{row.disabled_at:%Y%m%d%H%M%S}'))
             removed += 1
+        next_looks.append({'member_id': row.member_id,
+                           'next_warning_check': _next_look(due, now)})
+    store = config.db.store
     if re_enabled:
-        config.db.store.execute(
+        store.execute(
             update(MemberBounceState)
             .where(MemberBounceState.member_id.in_(re_enabled))
-            .values(disabled_at=None, probe_sent=None)
+            .values(disabled_at=None, probe_sent=None,
+                    next_warning_check=None)
             .execution_options(synchronize_session=False))
+    if next_looks:
+        store.execute(update(MemberBounceState), next_looks)
     return warned, removed
+
+
+def _step(row, now: datetime) -> tuple[str | None, datetime | None]:
+    """What is due for a disabled member now ('warning', 'remove' or
+    None), and when its next step falls due (None: not known)."""
+    if not row.process_bounces:
+        return None, None
+    interval = row.bounce_you_are_disabled_warnings_interval
+    maximum = row.bounce_you_are_disabled_warnings or 0
+    sent = row.total_warnings_sent or 0
+    last = row.last_warning_sent or _NEVER
+    if interval is None:
+        # No interval: every step is due at once.
+        return ('warning' if sent < maximum else 'remove'), now
+    due = last + interval <= now
+    if sent < maximum:
+        if due:
+            return 'warning', now + interval
+        return None, last + interval
+    if due or maximum == 0:
+        return 'remove', now + interval
+    return None, last + interval
 
 
 @public
@@ -135,7 +170,7 @@ def adopt_disabled_members(now: datetime) -> int:
         for member_id, list_id in rows])
     config.db.store.execute(
         update(state).where(state.member_id.in_(ids))
-        .values(disabled_at=now)
+        .values(disabled_at=now, next_warning_check=now)
         .execution_options(synchronize_session=False))
     log.info('Adopted %d member(s) disabled by bounces elsewhere', len(rows))
     return len(rows)

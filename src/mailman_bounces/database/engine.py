@@ -1,7 +1,7 @@
 """Tuning of the site's database engine for set-based work.
 
-The bounce pass updates hundreds of rows per batch with one statement and
-many parameter sets (``executemany``).  psycopg2 sends each parameter set
+The bounce runner inserts, and the bounce pass updates, hundreds of rows per
+batch with one statement and many parameter sets (``executemany``).  psycopg2 sends each parameter set
 in its own round trip, which makes a 100-row update cost ~100 times the
 network latency.  SQLAlchemy offers psycopg2's ``execute_batch`` for this
 (``executemany_mode='values_plus_batch'``), but only as an argument to
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 @public
 def batch_executemany(engine: Engine) -> bool:
-    """Send many-row UPDATEs and DELETEs in pages on psycopg2.
+    """Send many-row statements in pages on psycopg2.
 
     Returns whether the engine was changed (only PostgreSQL with psycopg2
     is; other drivers batch already or are in-process).

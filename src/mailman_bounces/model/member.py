@@ -21,8 +21,9 @@ class MemberBounceState(Model):
     __table_args__ = (
         Index('ix_bounces_member_list_email', 'list_id', 'email'),
         Index('ix_bounces_member_probe', 'probe_sent'),
-        # The warnings step reads only the disabled members.
         Index('ix_bounces_member_disabled', 'disabled_at'),
+        # The warnings step reads only the members due for a look.
+        Index('ix_bounces_member_warning_check', 'next_warning_check'),
     )
 
     member_id = Column(Integer, primary_key=True, autoincrement=False)
@@ -49,6 +50,10 @@ class MemberBounceState(Model):
     sympa_level = Column(Integer, nullable=False, default=0)
     # The address the member was moved away from by failover, if any.
     failed_over_from = Column(SAUnicode)
+    # While disabled: when the warnings step next looks at the member (its
+    # next warning or removal is due, or a daily look for changes made
+    # elsewhere: re-enabled, list settings changed).
+    next_warning_check = Column(DateTime)
 
     def __init__(self, member_id, list_id, email):
         super().__init__()

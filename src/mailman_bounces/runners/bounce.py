@@ -14,18 +14,22 @@ It takes the ``bounces`` queue over from core's runner.  For each message:
 Scoring and actions are not done here but by the periodic pass
 (`mailman_bounces.runners.periodic`), in batches.
 
-Core commits after every queue file.  This runner registers up to
-`BATCH_FILES` bounces per transaction and removes their queue files only
-after the commit: a crash before it leaves the files in the queue (Mailman
-recovers them at start-up) and registration is idempotent, so nothing is
-lost or counted twice.  A message this runner cannot handle is never lost
-and never stops the runner: it goes to the shunt queue with the reason
-logged, and the other bounces of its batch are queued again.
+Core commits after every queue file.  This runner registers the bounces of
+up to `BATCH_FILES` queue files together, with a few multi-row statements in
+one transaction, and removes their queue files only after the commit: a
+crash before it leaves the files in the queue (Mailman recovers them at
+start-up) and registration is idempotent, so nothing is lost or counted
+twice.  A message this runner cannot handle is never lost and never stops
+the runner: it goes to the shunt queue with the reason logged.  (If the
+batch's registration fails, the batch is registered again file by file, so
+that only the culprit is shunted.)
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from email.message import Message
 
 from mailman.app.bounces import maybe_forward
 from mailman.config import config
@@ -36,6 +40,7 @@ from zope.component import getUtility
 
 from mailman_bounces.app.classify import REGISTERED_KINDS, safe_detect
 from mailman_bounces.app.matching import affected_members
+from mailman_bounces.app.processor import Registration
 from mailman_bounces.app.verp import decode_verp
 from mailman_bounces.detect import Kind
 
@@ -48,6 +53,16 @@ SHUNT_REASON_KEY = 'bounces_shunt_reason'
 BATCH_FILES = 100
 
 
+@dataclass
+class _Queued:
+    """A queue file read in this batch, and what it is to register."""
+
+    filebase: str
+    msg: Message
+    msgdata: dict
+    registrations: list[Registration]
+
+
 @public
 class BounceRunner(Runner):
     """The bounce runner."""
@@ -55,11 +70,13 @@ class BounceRunner(Runner):
     def __init__(self, name, slice=None):
         super().__init__(name, slice)
         self._processor = getUtility(IBounceProcessor)
+        # What `_handle` found to register in the current queue file.
+        self._pending: list[Registration] = []
 
     def _one_iteration(self):
         """Like core's loop over the queue, but one transaction per batch."""
         files = self.switchboard.files
-        batch: list[tuple[str, object, dict]] = []
+        batch: list[_Queued] = []
         for filebase in files:
             try:
                 msg, msgdata = self.switchboard.dequeue(filebase)
@@ -69,26 +86,52 @@ class BounceRunner(Runner):
                            filebase)
                 self.switchboard.finish(filebase, preserve=True)
                 continue
+            self._pending = []
             try:
                 self._process_one_file(msg, msgdata)
             except Exception as error:  # noqa: BLE001 - shunt, never lose it
-                # The whole batch's work is rolled back: put the others back.
+                # Only reads happened; the batch's registrations wait in
+                # memory.  (A failed read can spoil the transaction.)
                 config.db.abort()
                 self._shunt(msg, msgdata, error)
                 self.switchboard.finish(filebase)
-                self._requeue(batch)
-                batch = []
                 continue
-            batch.append((filebase, msg, msgdata))
+            batch.append(_Queued(filebase, msg, msgdata, self._pending))
             if len(batch) >= BATCH_FILES:
-                self._commit(batch)
+                self._register(batch)
                 batch = []
             if self._short_circuit():
                 break
-        self._commit(batch)
+        self._register(batch)
         return len(files)
 
-    def _commit(self, batch) -> None:
+    def _register(self, batch: list[_Queued]) -> None:
+        """Register the whole batch in one transaction, with a few
+        statements; if that fails, file by file, to shunt the culprit."""
+        if not batch:
+            return
+        try:
+            self._processor.record_all(
+                [r for queued in batch for r in queued.registrations])
+        except Exception as error:  # noqa: BLE001 - find the bad file
+            config.db.abort()
+            self._log(error)
+            for queued in batch:
+                self._register_alone(queued)
+            return
+        self._commit(batch)
+
+    def _register_alone(self, queued: _Queued) -> None:
+        try:
+            self._processor.record_all(queued.registrations)
+        except Exception as error:  # noqa: BLE001 - shunt, never lose it
+            config.db.abort()
+            self._shunt(queued.msg, queued.msgdata, error)
+            self.switchboard.finish(queued.filebase)
+            return
+        self._commit([queued])
+
+    def _commit(self, batch: list[_Queued]) -> None:
         try:
             config.db.commit()
         except Exception as error:  # noqa: BLE001 - retry the batch later
@@ -96,13 +139,13 @@ class BounceRunner(Runner):
             self._log(error)
             self._requeue(batch)
             return
-        for filebase, _, _ in batch:
-            self.switchboard.finish(filebase)
+        for queued in batch:
+            self.switchboard.finish(queued.filebase)
 
-    def _requeue(self, batch) -> None:
-        for filebase, msg, msgdata in batch:
-            self.switchboard.enqueue(msg, msgdata)
-            self.switchboard.finish(filebase)
+    def _requeue(self, batch: list[_Queued]) -> None:
+        for queued in batch:
+            self.switchboard.enqueue(queued.msg, queued.msgdata)
+            self.switchboard.finish(queued.filebase)
 
     def _dispose(self, mlist, msg, msgdata):
         self._handle(mlist, msg, msgdata)
@@ -131,11 +174,11 @@ class BounceRunner(Runner):
                      mlist.list_id)
             maybe_forward(mlist, msg)
             return
-        for email, recipient in affected:
-            # record(): register() without loading the event back.
-            self._processor.record(
-                mlist, email, msg, verp.context, report=report,
-                recipient=recipient, msgdata=msgdata)
+        # Registered with the rest of the batch (see `_register`).
+        self._pending.extend(
+            Registration(mlist.list_id, email, msg, verp.context, report,
+                         recipient, msgdata)
+            for email, recipient in affected)
 
     def _shunt(self, msg, msgdata, error):
         reason = f'{type(error).__name__}: {error}'

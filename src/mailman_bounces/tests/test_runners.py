@@ -172,3 +172,78 @@ def test_unrecognised_messages_are_forwarded(mailman):
     assert events() == []
     [item] = get_queue_messages('virgin', expected_count=1)
     assert str(item.msg['subject']) == 'Uncaught bounce notification'
+
+
+def test_a_batch_that_fails_to_register_is_retried_file_by_file(
+        mailman, monkeypatch):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        get_queue_messages,
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+
+    from mailman_bounces.app import processor
+    from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.tests.samples import dsn
+    emails = ['anne@example.org', 'bart@example.org', 'cris@example.org']
+    mlist = make_list(members=emails)
+    original = processor.event_row
+
+    def unwritable_for_bart(list_id, email, *args, **kws):
+        if email == 'bart@example.org':
+            raise ValueError('value out of range for column')
+        return original(list_id, email, *args, **kws)
+    monkeypatch.setattr(processor, 'event_row', unwritable_for_bart)
+    for email in emails:
+        config.switchboards['bounces'].enqueue(
+            specialized_message_from_string(dsn(email)),
+            listid=mlist.list_id)
+    make_testable_runner(BounceRunner, 'bounces').run()
+    # Only the culprit is shunted, with the reason; the rest of its batch
+    # is registered once each.
+    [item] = get_queue_messages('shunt', expected_count=1)
+    assert 'bart@example.org' in str(item.msg)
+    assert item.msgdata['bounces_shunt_reason'] == (
+        'ValueError: value out of range for column')
+    assert sorted(e.email for e in events()) == [
+        'anne@example.org', 'cris@example.org']
+    assert get_queue_messages('bounces') == []
+
+
+def test_a_batch_is_written_with_a_few_statements(mailman):
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+    from sqlalchemy import event
+
+    from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.tests.samples import dsn
+
+    def inserts_registering(count: int) -> list[str]:
+        emails = [f'n{count}-{n}@example.org' for n in range(count)]
+        mlist = make_list(f'l{count}@example.com', members=emails)
+        for email in emails:
+            config.switchboards['bounces'].enqueue(
+                specialized_message_from_string(dsn(email)),
+                listid=mlist.list_id)
+        seen = []
+
+        def count_inserts(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith('INSERT'):
+                seen.append(statement.split('(')[0].split()[-1])
+        engine = config.db.engine
+        event.listen(engine, 'before_cursor_execute', count_inserts)
+        try:
+            make_testable_runner(BounceRunner, 'bounces').run()
+        finally:
+            event.remove(engine, 'before_cursor_execute', count_inserts)
+        assert len([e for e in events() if e.list_id == mlist.list_id]) \
+            == count
+        return seen
+    # One insert of the stored messages and one of the events, whether
+    # the batch holds 2 bounces or 20.
+    assert len(inserts_registering(2)) == 2
+    assert len(inserts_registering(20)) == 2

@@ -88,6 +88,62 @@ def test_hard_bounces_disable_then_warnings_then_removal(mlist):
     assert member(mlist, BART).bounce_score == 0
 
 
+def _disable(mlist, email):
+    """Bounce `email` daily until disabled (and sent its first warning)."""
+    for day in range(5):
+        if day:
+            fast_forward(days=1)
+        bounce(mlist, email)
+        run_pass()
+    virgin_messages()
+    assert member(mlist, email).total_warnings_sent == 1
+
+
+def test_the_warnings_step_looks_only_at_members_due(mlist):
+    from datetime import timedelta
+
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.warnings import send_warnings_and_remove
+    _disable(mlist, ANNE)
+    # The next warning is due in 7 days; the member is looked at daily.
+    looked = state(mlist, ANNE).next_warning_check
+    assert looked == member(mlist, ANNE).last_warning_sent + timedelta(days=1)
+    fast_forward(hours=1)
+    assert send_warnings_and_remove(now()) == (0, 0)
+    commit()
+    # Not looked at: its time is not rewritten.
+    assert state(mlist, ANNE).next_warning_check == looked
+
+
+def test_a_shorter_warning_interval_applies_within_a_day(mlist):
+    from datetime import timedelta
+    _disable(mlist, ANNE)
+    mlist.bounce_you_are_disabled_warnings_interval = timedelta(days=1)
+    commit()
+    fast_forward(days=1)
+    run_pass()
+    [(to, subject, _)] = virgin_messages()
+    assert to == ANNE and subject.startswith('reenable ')
+    assert member(mlist, ANNE).total_warnings_sent == 2
+
+
+def test_a_member_re_enabled_elsewhere_gets_no_more_warnings(mlist):
+    from mailman.interfaces.member import DeliveryStatus
+    _disable(mlist, ANNE)
+    # As Postorius or core's REST API would.
+    member(mlist, ANNE).preferences.delivery_status = DeliveryStatus.enabled
+    commit()
+    fast_forward(days=1)
+    run_pass()
+    assert (state(mlist, ANNE).disabled_at,
+            state(mlist, ANNE).next_warning_check) == (None, None)
+    fast_forward(days=30)
+    run_pass()
+    assert virgin_messages() == []
+    assert member(mlist, ANNE).total_warnings_sent == 1
+
+
 def test_soft_bounces_count_half(mlist):
     from mailman.interfaces.member import DeliveryStatus
     for _ in range(9):

@@ -3,6 +3,8 @@ the plugin's own migrations, and nothing of core's changes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import MetaData, inspect, select, text
 
@@ -214,14 +216,34 @@ def test_a_database_at_an_older_revision_is_migrated(instance):
         command.downgrade(cfg, '0001_initial')
     indexes = {i['name'] for i in inspect(engine).get_indexes('bounces_member')}
     assert 'ix_bounces_member_disabled' not in indexes
+    # A member the first release disabled, and one it did not.
+    disabled_at = datetime(2026, 3, 1, 12, 30)
+    with engine.begin() as connection:
+        member_ids = connection.execute(text(
+            'SELECT id FROM member ORDER BY id')).scalars().all()[:2]
+        for member_id, when in zip(member_ids, (disabled_at, None)):
+            connection.execute(text(
+                'INSERT INTO bounces_member (member_id, list_id, email, '
+                'score, core_score, day_weight, sympa_level, disabled_at) '
+                "VALUES (:id, 'test.example.com', :email, 0, 0, 0, 0, "
+                ':disabled_at)'), {'id': member_id, 'disabled_at': when,
+                                   'email': f'm{member_id}@example.org'})
     members_before = _core_snapshot(engine)
     instance.run('info')
     engine.dispose()
     indexes = {i['name'] for i in inspect(engine).get_indexes('bounces_member')}
-    assert 'ix_bounces_member_disabled' in indexes
+    assert {'ix_bounces_member_disabled',
+            'ix_bounces_member_warning_check'} <= indexes
     with engine.connect() as connection:
         version = connection.execute(
             text(f'SELECT version_num FROM {VERSION_TABLE}')).scalar_one()
-    assert version == head_revision() == '0002_member_disabled_index'
+        checks = connection.execute(text(
+            'SELECT member_id, next_warning_check FROM bounces_member '
+            'ORDER BY member_id')).all()
+    assert version == head_revision() == '0003_member_warning_check'
+    # The disabled member is due for the next warnings step.
+    # (SQLite hands raw SQL's datetimes back as text.)
+    assert [(member_id, when and str(when)) for member_id, when in checks] \
+        == [(member_ids[0], str(disabled_at)), (member_ids[1], None)]
     assert _core_snapshot(engine) == members_before
     engine.dispose()
