@@ -36,6 +36,7 @@ from zope.component import getUtility
 
 from mailman_bounces.app.notices import queue_notice, site_admin_address
 from mailman_bounces.app.templates import load_template
+from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.notice import Notice
@@ -201,16 +202,20 @@ def _bursts(now: datetime) -> list[BounceBurst]:
     event = BounceEvent
     bursts = []
     for key_type in wanted_keys(outage):
-        key = _KEY_COLUMNS[key_type]
+        # The window bounds the work: only its index may be used (not one
+        # that would give the groups in order by reading every event).
+        key = not_for_lookup(_KEY_COLUMNS[key_type])
         for scope in wanted_scopes(outage):
-            group = (event.list_id, key) if scope == 'list' else (key,)
+            group = ((not_for_lookup(event.list_id), key) if scope == 'list'
+                     else (key,))
             bouncing = func.count(distinct(event.email))
             query = (select(*group, bouncing)
                      .where(event.timestamp >= since, key.is_not(None),
                             event.kind.in_(FROZEN_KINDS),
                             event.severity != 'none',
                             event.context == BounceContext.normal,
-                            event.reason.in_(_counted_reasons()))
+                            not_for_lookup(event.reason).in_(
+                                _counted_reasons()))
                      .group_by(*group)
                      .having(bouncing >= outage.min_members))
             for row in config.db.store.execute(query):

@@ -18,6 +18,7 @@ from public import public
 from sqlalchemy import delete, exists, true
 
 from mailman_bounces.app.settings import list_retentions
+from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.member import MemberBounceState
@@ -58,12 +59,15 @@ def evict(now: datetime) -> Evicted:
     default, overrides = list_retentions()
     evicted = Evicted()
     event = BounceEvent
+    # The cut-off bounds the work: only its index may be used.
     evicted.events = _delete(delete(event).where(
-        event.processed.is_(True), event.timestamp < now - default,
+        not_for_lookup(event.processed).is_(True),
+        event.timestamp < now - default,
         event.list_id.not_in(sorted(overrides)) if overrides else true()))
     for list_id, retention in sorted(overrides.items()):
         evicted.events += _delete(delete(event).where(
-            event.list_id == list_id, event.processed.is_(True),
+            event.list_id == list_id,
+            not_for_lookup(event.processed).is_(True),
             event.timestamp < now - retention))
     shortest = min([default, *overrides.values()])
     evicted.messages = _delete(delete(StoredBounce).where(

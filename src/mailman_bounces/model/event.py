@@ -66,12 +66,15 @@ class BounceEvent(Model):
         Index('ix_bounces_event_member', 'list_id', 'email', 'timestamp'),
         # Per-list statistics and time-range filters.
         Index('ix_bounces_event_list_time', 'list_id', 'timestamp'),
-        # Outage detection counts bouncing members per domain in a window.
+        # The events of one domain or receiving server in a window (an
+        # outage freeze's, say).
         Index('ix_bounces_event_domain_time', 'domain', 'timestamp'),
         Index('ix_bounces_event_mta_time', 'remote_mta', 'timestamp'),
-        # Retention eviction and site-wide time filters.
+        # Outage detection, retention eviction and site-wide time filters.
         Index('ix_bounces_event_time', 'timestamp'),
         Index('ix_bounces_event_reason', 'reason'),
+        # Evicting a stored message checks that no event links to it.
+        Index('ix_bounces_event_message', 'stored_message_id'),
     )
 
     id = Column(Integer, primary_key=True)

@@ -234,13 +234,15 @@ def test_a_database_at_an_older_revision_is_migrated(instance):
     indexes = {i['name'] for i in inspect(engine).get_indexes('bounces_member')}
     assert {'ix_bounces_member_disabled',
             'ix_bounces_member_warning_check'} <= indexes
+    assert 'ix_bounces_event_message' in {
+        i['name'] for i in inspect(engine).get_indexes('bounces_event')}
     with engine.connect() as connection:
         version = connection.execute(
             text(f'SELECT version_num FROM {VERSION_TABLE}')).scalar_one()
         checks = connection.execute(text(
             'SELECT member_id, next_warning_check FROM bounces_member '
             'ORDER BY member_id')).all()
-    assert version == head_revision() == '0003_member_warning_check'
+    assert version == head_revision() == '0004_event_message_index'
     # The disabled member is due for the next warnings step.
     # (SQLite hands raw SQL's datetimes back as text.)
     assert [(member_id, when and str(when)) for member_id, when in checks] \

@@ -1,0 +1,23 @@
+"""Index the events' links to their stored messages.
+
+Evicting a stored message checks that no event still links to it; without
+an index each check read the whole events table.
+
+Revision ID: 0004_event_message_index
+Revises: 0003_member_warning_check
+Create Date: 2026-11-22
+"""
+
+from alembic import op
+
+revision = '0004_event_message_index'
+down_revision = '0003_member_warning_check'
+
+
+def upgrade():
+    op.create_index('ix_bounces_event_message', 'bounces_event',
+                    ['stored_message_id'])
+
+
+def downgrade():
+    op.drop_index('ix_bounces_event_message', 'bounces_event')
