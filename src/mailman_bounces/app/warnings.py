@@ -26,7 +26,7 @@ from mailman.model.mailinglist import MailingList
 from mailman.model.member import Member
 from mailman.model.preferences import Preferences
 from public import public
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 
 from mailman_bounces.app.members import core_score
 from mailman_bounces.app.notices import queue_notice
@@ -40,22 +40,33 @@ log = logging.getLogger('mailman.bounce')
 _NEVER = datetime.min
 # The longest a disabled member goes without a look by the warnings step.
 RECHECK = timedelta(days=1)
+# Members read per query (bound parameters have limits).
+_CHUNK = 1000
 
 
-def _members_due(now: datetime):
+def _members_due(now: datetime) -> list:
     """The disabled members due for a look (see `next_warning_check`)."""
     state = MemberBounceState
-    return config.db.store.execute(
-        select(state.member_id, state.email, state.disabled_at,
-               state.last_event_id, Member.list_id,
-               Member.total_warnings_sent, Member.last_warning_sent,
-               Preferences.delivery_status, MailingList.process_bounces,
-               MailingList.bounce_you_are_disabled_warnings,
-               MailingList.bounce_you_are_disabled_warnings_interval)
-        .join(Member, Member.id == state.member_id)
-        .join(Preferences, Member.preferences_id == Preferences.id)
-        .join(MailingList, MailingList._list_id == Member.list_id)
-        .where(state.next_warning_check <= now)).all()
+    store = config.db.store
+    # First the few members due, through the index alone: joined to core's
+    # tables at once, a planner guessing how many rows are due (from stale
+    # statistics) may scan every member to find none.
+    due = store.execute(select(state.member_id).where(
+        state.next_warning_check <= now)).scalars().all()
+    rows = []
+    for start in range(0, len(due), _CHUNK):
+        rows.extend(store.execute(
+            select(state.member_id, state.email, state.disabled_at,
+                   state.last_event_id, Member.list_id,
+                   Member.total_warnings_sent, Member.last_warning_sent,
+                   Preferences.delivery_status, MailingList.process_bounces,
+                   MailingList.bounce_you_are_disabled_warnings,
+                   MailingList.bounce_you_are_disabled_warnings_interval)
+            .join(Member, Member.id == state.member_id)
+            .join(Preferences, Member.preferences_id == Preferences.id)
+            .join(MailingList, MailingList._list_id == Member.list_id)
+            .where(state.member_id.in_(due[start:start + _CHUNK]))).all())
+    return rows
 
 
 def _claim_warning(member_id: int, sent: int, now: datetime) -> bool:
@@ -176,26 +187,47 @@ def adopt_disabled_members(now: datetime) -> int:
     return len(rows)
 
 
+def _over_own_threshold():
+    """SQL condition: the member's exact score reached its list's
+    threshold (one range per distinct threshold, so the index on list and
+    score finds them without reading the other members)."""
+    state = MemberBounceState
+    threshold = func.coalesce(ListBounceSettings.score_threshold,
+                              MailingList.bounce_score_threshold)
+    lists: dict[float, list[str]] = {}
+    for list_id, value in config.db.store.execute(
+            select(MailingList._list_id, threshold)
+            .outerjoin(ListBounceSettings,
+                       ListBounceSettings.list_id == MailingList._list_id)
+            .where(MailingList.process_bounces.is_(True))):
+        if value is not None:
+            lists.setdefault(value, []).append(list_id)
+    return or_(false(), *(and_(state.list_id.in_(ids), state.score >= value)
+                          for value, ids in sorted(lists.items())))
+
+
 @public
 def members_over_threshold() -> list:
     """Enabled members (mailman score mode) whose score reached their
     list's threshold: after an owner lowered it, say."""
     state = MemberBounceState
-    threshold = func.coalesce(ListBounceSettings.score_threshold,
-                              MailingList.bounce_score_threshold)
-    return config.db.store.execute(
-        select(state.member_id, state.email, Member.list_id)
-        .join(Member, Member.id == state.member_id)
-        .join(Preferences, Member.preferences_id == Preferences.id)
-        .join(MailingList, MailingList._list_id == Member.list_id)
-        .outerjoin(ListBounceSettings,
-                   ListBounceSettings.list_id == Member.list_id)
-        .where(state.score > 0, state.disabled_at.is_(None),
-               state.probe_sent.is_(None), state.score >= threshold,
-               MailingList.process_bounces.is_(True),
-               or_(Preferences.delivery_status.is_(None),
-                   Preferences.delivery_status
-                   != DeliveryStatus.by_bounces))).all()
+    store = config.db.store
+    # Nearly always none: a member reaching the threshold is disabled (or
+    # probed) in the same pass.
+    ids = store.execute(select(state.member_id).where(
+        _over_own_threshold(), state.score > 0, state.disabled_at.is_(None),
+        state.probe_sent.is_(None))).scalars().all()
+    rows = []
+    for start in range(0, len(ids), _CHUNK):
+        rows.extend(store.execute(
+            select(state.member_id, state.email, Member.list_id)
+            .join(Member, Member.id == state.member_id)
+            .join(Preferences, Member.preferences_id == Preferences.id)
+            .where(state.member_id.in_(ids[start:start + _CHUNK]),
+                   or_(Preferences.delivery_status.is_(None),
+                       Preferences.delivery_status
+                       != DeliveryStatus.by_bounces))).all())
+    return rows
 
 
 @public

@@ -20,6 +20,8 @@ class MemberBounceState(Model):
     __tablename__ = 'bounces_member'
     __table_args__ = (
         Index('ix_bounces_member_list_email', 'list_id', 'email'),
+        # Members whose score reached their list's threshold.
+        Index('ix_bounces_member_list_score', 'list_id', 'score'),
         Index('ix_bounces_member_probe', 'probe_sent'),
         Index('ix_bounces_member_disabled', 'disabled_at'),
         # The warnings step reads only the members due for a look.

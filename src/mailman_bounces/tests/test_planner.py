@@ -1,5 +1,6 @@
-"""The periodic steps that read the events through a time range are planned
-to walk that range, not a whole index (see `database.planner`).
+"""The periodic steps are planned to read only what they need: the events
+in a time range, not a whole index (see `database.planner`), and only the
+members over a threshold.
 
 The plans checked are SQLite's: its planner has no statistics, so it is the
 one that chose badly.  PostgreSQL and MySQL plan with statistics about the
@@ -21,15 +22,15 @@ pytestmark = pytest.mark.skipif(
     reason='SQLite plans only (the others plan with statistics)')
 
 
-def _plans(step) -> dict[str, str]:
-    """Run `step`; return each statement it sent about the events with
+def _plans(step, table: str = 'bounces_event') -> dict[str, str]:
+    """Run `step`; return each statement it sent about `table` with
     SQLite's plan for it."""
     from mailman.config import config
     from sqlalchemy import event
     seen: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, many):
-        if 'bounces_event' in statement and not many:
+        if table in statement and not many:
             seen.append((statement, parameters))
     engine = config.db.engine
     event.listen(engine, 'before_cursor_execute', capture)
@@ -88,4 +89,18 @@ def test_eviction_walks_only_what_is_past_retention(history):
     # scan of the events.
     assert 'ix_bounces_event_message (stored_message_id=?)' in messages
     assert 'SCAN bounces_event' not in messages
+    commit()
+
+
+
+def test_the_threshold_recheck_reads_only_members_over_it(history):
+    from mailman_bounces.app.warnings import members_over_threshold
+    found = []
+    plans = _plans(lambda: found.extend(members_over_threshold()),
+                   table='bounces_member')
+    assert found == []
+    # Nobody is over the threshold: one statement, through the index.
+    [plan] = plans.values()
+    assert 'USING INDEX ix_bounces_member_list_score' in plan
+    assert 'SCAN bounces_member' not in plan
     commit()

@@ -98,7 +98,7 @@ def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
     assert 'bart@example.org' in str(item.msg)
     with open(f'{config.LOG_DIR}/error', encoding='utf-8') as log:
         assert 'RuntimeError: database unreachable' in log.read()
-    # The rest of the batch was put back and registered, once each.
+    # The rest of the batch was registered, once each.
     assert sorted(e.email for e in events()) == [
         'anne@example.org', 'cris@example.org']
     assert get_queue_messages('bounces') == []
