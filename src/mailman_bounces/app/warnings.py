@@ -53,19 +53,26 @@ def _members_due(now: datetime) -> list:
     # statistics) may scan every member to find none.
     due = store.execute(select(state.member_id).where(
         state.next_warning_check <= now)).scalars().all()
+    return _rows_of(due, (
+        select(state.member_id, state.email, state.disabled_at,
+               state.last_event_id, Member.list_id,
+               Member.total_warnings_sent, Member.last_warning_sent,
+               Preferences.delivery_status, MailingList.process_bounces,
+               MailingList.bounce_you_are_disabled_warnings,
+               MailingList.bounce_you_are_disabled_warnings_interval)
+        .join(Member, Member.id == state.member_id)
+        .join(Preferences, Member.preferences_id == Preferences.id)
+        .join(MailingList, MailingList._list_id == Member.list_id)))
+
+
+def _rows_of(member_ids: list[int], query) -> list:
+    """The rows of `query` about the members `member_ids`, read _CHUNK
+    members at a time."""
     rows = []
-    for start in range(0, len(due), _CHUNK):
-        rows.extend(store.execute(
-            select(state.member_id, state.email, state.disabled_at,
-                   state.last_event_id, Member.list_id,
-                   Member.total_warnings_sent, Member.last_warning_sent,
-                   Preferences.delivery_status, MailingList.process_bounces,
-                   MailingList.bounce_you_are_disabled_warnings,
-                   MailingList.bounce_you_are_disabled_warnings_interval)
-            .join(Member, Member.id == state.member_id)
-            .join(Preferences, Member.preferences_id == Preferences.id)
-            .join(MailingList, MailingList._list_id == Member.list_id)
-            .where(state.member_id.in_(due[start:start + _CHUNK]))).all())
+    for start in range(0, len(member_ids), _CHUNK):
+        rows.extend(config.db.store.execute(query.where(
+            MemberBounceState.member_id.in_(
+                member_ids[start:start + _CHUNK]))).all())
     return rows
 
 
@@ -217,17 +224,13 @@ def members_over_threshold() -> list:
     ids = store.execute(select(state.member_id).where(
         _over_own_threshold(), state.score > 0, state.disabled_at.is_(None),
         state.probe_sent.is_(None))).scalars().all()
-    rows = []
-    for start in range(0, len(ids), _CHUNK):
-        rows.extend(store.execute(
-            select(state.member_id, state.email, Member.list_id)
-            .join(Member, Member.id == state.member_id)
-            .join(Preferences, Member.preferences_id == Preferences.id)
-            .where(state.member_id.in_(ids[start:start + _CHUNK]),
-                   or_(Preferences.delivery_status.is_(None),
-                       Preferences.delivery_status
-                       != DeliveryStatus.by_bounces))).all())
-    return rows
+    return _rows_of(ids, (
+        select(state.member_id, state.email, Member.list_id)
+        .join(Member, Member.id == state.member_id)
+        .join(Preferences, Member.preferences_id == Preferences.id)
+        .where(or_(Preferences.delivery_status.is_(None),
+                   Preferences.delivery_status
+                   != DeliveryStatus.by_bounces))))
 
 
 @public
