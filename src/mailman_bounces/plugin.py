@@ -12,7 +12,8 @@ database exists and `post_hook` after.  In `pre_hook` the plugin checks its
 configuration (a bad value stops start-up), registers its IBounceProcessor
 utility over core's, points the bounce and LMTP runners at its own classes,
 adds its periodic runner and makes its notice templates known.  In
-`post_hook` it creates or migrates its tables.  Removing the section
+`post_hook` it creates or migrates its tables and starts following
+subscriptions (for its per-domain member counts).  Removing the section
 restores core's behaviour: nothing of core is modified on disk.
 """
 
@@ -143,12 +144,23 @@ class BouncesPlugin:
         with schema_lock():
             ensure_schema(config.db.engine)
         batch_executemany(config.db.engine)
+        _follow_memberships()
 
     @property
     def resource(self):
         """See `IPlugin`."""
         from mailman_bounces.rest.root import BouncesRoot
         return BouncesRoot()
+
+
+def _follow_memberships() -> None:
+    """Keep the per-domain member counts current as members come and go
+    (core announces subscriptions and unsubscriptions as zope events)."""
+    from zope.event import subscribers
+
+    from mailman_bounces.app.domain_members import follow_membership
+    if follow_membership not in subscribers:
+        subscribers.append(follow_membership)
 
 
 def _extend_info_command(name: str) -> None:

@@ -24,16 +24,13 @@ from mailman.config import config
 from mailman.email.message import OwnerNotification, UserNotification
 from mailman.interfaces.bounce import BounceContext
 from mailman.interfaces.listmanager import IListManager
-from mailman.interfaces.member import MemberRole
-from mailman.model.address import Address
-from mailman.model.member import Member
-from mailman.model.user import User
 from mailman.utilities.string import expand, wrap
 from public import public
 from sqlalchemy import and_, distinct, exists, func, not_, or_, select, update
 from sqlalchemy.orm import aliased
 from zope.component import getUtility
 
+from mailman_bounces.app.domain_members import domain_members
 from mailman_bounces.app.notices import queue_notice, site_admin_address
 from mailman_bounces.app.templates import load_template
 from mailman_bounces.database.planner import not_for_lookup
@@ -164,31 +161,6 @@ def confirm_or_dismiss_held(now: datetime) -> tuple[int, int]:
     return len(confirmed), len(dismissed)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-
-
-def _domain_members(domain: str, list_id: str | None) -> int:
-    """Members (role member) whose address is at `domain`."""
-    pattern = '%@' + _escape_like(domain)
-    count = 0
-    for join in ((Address, Member.address_id == Address.id),
-                 (User, Member.user_id == User.id)):
-        query = select(func.count(distinct(Member.id))).select_from(Member)
-        if join[0] is User:
-            query = query.join(User, join[1]).join(
-                Address, User._preferred_address_id == Address.id).where(
-                    Member.address_id.is_(None))
-        else:
-            query = query.join(*join)
-        query = query.where(Member.role == MemberRole.member,
-                            Address.email.like(pattern, escape='\\'))
-        if list_id is not None:
-            query = query.where(Member.list_id == list_id)
-        count += config.db.store.execute(query).scalar_one()
-    return count
-
-
 def _counted_reasons() -> list[str]:
     # Reasons that are never held against members (DMARC, spam filters...)
     # are about the list's own mail, not about the receiving system.
@@ -220,7 +192,7 @@ def _bursts(now: datetime) -> list[BounceBurst]:
                      .having(bouncing >= outage.min_members))
             for row in config.db.store.execute(query):
                 list_id = row[0] if scope == 'list' else None
-                members = (_domain_members(row[-2], list_id)
+                members = (domain_members(row[-2], list_id)
                            if key_type == 'domain' else
                            _server_members(row[-2], list_id, since))
                 bursts.append(BounceBurst(key_type, row[-2], list_id,
@@ -246,7 +218,7 @@ def _server_members(server: str, list_id: str | None,
     domains = config.db.store.execute(query).scalars().all()
     if len(domains) > MAX_SERVER_DOMAINS:
         return None
-    return sum(_domain_members(domain, list_id) for domain in domains)
+    return sum(domain_members(domain, list_id) for domain in domains)
 
 
 def _same_key(burst: BounceBurst):

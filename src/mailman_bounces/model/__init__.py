@@ -5,6 +5,7 @@ the test suite's database reset and core's fresh-database creation cover
 them.  Existing databases get them from `mailman_bounces.database.schema`.
 """
 
+from mailman_bounces.model.domain_members import DomainMembers
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.lease import Lease
@@ -15,6 +16,7 @@ from mailman_bounces.model.traffic import ListTraffic
 
 __all__ = [
     'BounceEvent',
+    'DomainMembers',
     'Lease',
     'ListBounceSettings',
     'ListTraffic',
@@ -34,4 +36,5 @@ TABLES = (
     'bounces_list_traffic',
     'bounces_notice',
     'bounces_lease',
+    'bounces_domain_members',
 )
