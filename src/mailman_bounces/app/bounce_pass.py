@@ -3,8 +3,7 @@
 One pass:
 
 1. housekeeping that runs in one place at a time (a lease): the lists'
-   traffic snapshot (daily), the recount of each domain's members (daily),
-   outage detection;
+   traffic snapshot (daily), outage detection;
 2. the new events, in batches of ``[bounces]batch_size``, each batch in one
    transaction: claim the events (skipping those another runner claimed and
    those held by an outage freeze), load the members they are about and the
@@ -41,7 +40,6 @@ from mailman_bounces.app.claims import (
     take_lease,
     take_turn,
 )
-from mailman_bounces.app.domain_members import recount_domain_members
 from mailman_bounces.app.failover import fail_over
 from mailman_bounces.app.members import (
     LoadedMember,
@@ -376,9 +374,6 @@ def _before_batches(now: datetime, report: PassReport) -> None:
     if take_turn('traffic', DAILY, now):
         snapshot_traffic(now)
     if take_lease(HOUSEKEEPING, LEASE_TIME, now):
-        if (site_config().outage.enabled
-                and take_turn('domain-members', DAILY, now)):
-            recount_domain_members()
         report.freezes = len(detect_outages(now))
         release_ended_freezes(now)
         confirmed, dismissed = confirm_or_dismiss_held(now)

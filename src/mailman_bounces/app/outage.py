@@ -30,7 +30,7 @@ from sqlalchemy import and_, distinct, exists, func, not_, or_, select, update
 from sqlalchemy.orm import aliased
 from zope.component import getUtility
 
-from mailman_bounces.app.domain_members import domain_members
+from mailman_bounces.app.domain_members import domain_members, recount_if_due
 from mailman_bounces.app.notices import queue_notice, site_admin_address
 from mailman_bounces.app.templates import load_template
 from mailman_bounces.database.planner import not_for_lookup
@@ -168,11 +168,11 @@ def _counted_reasons() -> list[str]:
             if weight > 0]
 
 
-def _bursts(now: datetime) -> list[BounceBurst]:
+def _burst_rows(since: datetime):
+    """(key type, scope, row) of each group with enough bouncing members;
+    a row is (list id,) key, bouncing."""
     outage = site_config().outage
-    since = now - outage.window
     event = BounceEvent
-    bursts = []
     for key_type in wanted_keys(outage):
         # The window bounds the work: only its index may be used (not one
         # that would give the groups in order by reading every event).
@@ -191,12 +191,22 @@ def _bursts(now: datetime) -> list[BounceBurst]:
                      .group_by(*group)
                      .having(bouncing >= outage.min_members))
             for row in config.db.store.execute(query):
-                list_id = row[0] if scope == 'list' else None
-                members = (domain_members(row[-2], list_id)
-                           if key_type == 'domain' else
-                           _server_members(row[-2], list_id, since))
-                bursts.append(BounceBurst(key_type, row[-2], list_id,
-                                          row[-1], members))
+                yield key_type, scope, row
+
+
+def _bursts(now: datetime) -> list[BounceBurst]:
+    since = now - site_config().outage.window
+    rows = list(_burst_rows(since))
+    if rows:
+        # Each burst is weighed against its domain's size.
+        recount_if_due(now)
+    bursts = []
+    for key_type, scope, row in rows:
+        list_id = row[0] if scope == 'list' else None
+        members = (domain_members(row[-2], list_id) if key_type == 'domain'
+                   else _server_members(row[-2], list_id, since))
+        bursts.append(BounceBurst(key_type, row[-2], list_id, row[-1],
+                                  members))
     return bursts
 
 

@@ -172,22 +172,35 @@ def test_a_like_pattern_in_a_domain_is_taken_literally(mailman):
     assert domain_members('x%', None) == 0
 
 
-def test_the_pass_recounts_once_a_day(mailman):
+def _gmail_burst(mlist, emails) -> None:
+    for email in emails:
+        bounce(mlist, email)
+
+
+def test_a_burst_recounts_at_most_once_a_day(mailman):
     from mailman.config import config
     from sqlalchemy import text
-    make_list(members=['a@one.example', 'b@one.example'])
+    members = [f'user{n}@gmail.com' for n in range(20)]
+    mlist = make_list(members=members)
+    # No burst, no recount.
+    bounce(mlist, members[0])
     run_pass()
-    assert _kept() == {('test.example.com', 'one.example'): 2,
-                       ('', 'one.example'): 2}
+    assert _kept() == {}
+    _gmail_burst(mlist, members[:6])
+    run_pass()
+    assert _kept() == {('test.example.com', 'gmail.com'): 20,
+                       ('', 'gmail.com'): 20}
     config.db.store.execute(text(
         'UPDATE bounces_domain_members SET members = 9'))
     commit()
     fast_forward(hours=12)
+    _gmail_burst(mlist, members[6:12])
     run_pass()
     assert set(_kept().values()) == {9}
     fast_forward(hours=13)
+    _gmail_burst(mlist, members[12:18])
     run_pass()
-    assert set(_kept().values()) == {2}
+    assert set(_kept().values()) == {20}
 
 
 def test_outage_detection_does_not_read_the_addresses(mailman):
@@ -196,7 +209,6 @@ def test_outage_detection_does_not_read_the_addresses(mailman):
     from sqlalchemy import event
     members = [f'user{n}@gmail.com' for n in range(20)]
     mlist = make_list(members=members)
-    run_pass()
     reads: list[str] = []
 
     def capture(conn, cursor, statement, parameters, context, many):
@@ -217,10 +229,15 @@ def test_outage_detection_does_not_read_the_addresses(mailman):
 def test_members_who_joined_since_the_recount_weigh_in(mailman):
     """The burst is weighed against the members the domain has now."""
     from mailman.interfaces.usermanager import IUserManager
+    from mailman.utilities.datetime import now
     from zope.component import getUtility
+
+    from mailman_bounces.app.domain_members import recount_if_due
     first = [f'user{n}@gmail.com' for n in range(10)]
     mlist = make_list(members=first)
-    run_pass()
+    # The day's recount, before the others joined.
+    assert recount_if_due(now())
+    commit()
     users = getUtility(IUserManager)
     for n in range(10, 100):
         mlist.subscribe(users.create_address(f'user{n}@gmail.com'))
