@@ -329,6 +329,21 @@ def run_core(bounces: Iterator[Bounce], count: int, cadence: str) -> dict:
     return timings.__dict__
 
 
+# Seconds spent in each kind of notice's handler (plugin runs).
+NOTICE_SECONDS: dict[str, float] = {}
+
+
+def _timed_kind(kind: str, handler):
+    def wrapper(*args):
+        started = time.perf_counter()
+        try:
+            return handler(*args)
+        finally:
+            NOTICE_SECONDS[kind] = (NOTICE_SECONDS.get(kind, 0.0)
+                                    + time.perf_counter() - started)
+    return wrapper
+
+
 def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
     from mailman.config import config
     from mailman.interfaces.bounce import IBounceProcessor
@@ -359,6 +374,10 @@ def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
         return wrapper
     bounce_pass.warn_and_remove = timed('warnings', bounce_pass.warn_and_remove)
     bounce_pass.deliver_notices = timed('notices', bounce_pass.deliver_notices)
+    # Within the notices: the time of each kind's handler.
+    from mailman_bounces.app import notices
+    for kind, handler in list(notices._HANDLERS.items()):
+        notices._HANDLERS[kind] = _timed_kind(kind, handler)
 
     def run_pass():
         started = time.perf_counter()
@@ -487,6 +506,10 @@ def worker(args) -> None:
             resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **outcome_summary(),
     }
+    if NOTICE_SECONDS:
+        result['notices_by_kind_ms'] = {
+            kind: round(1000 * seconds / count, 4)
+            for kind, seconds in sorted(NOTICE_SECONDS.items())}
     result['total_ms'] = round(result['register_ms'] + result['process_ms']
                                + result['warnings_ms']
                                + result['notices_ms'], 4)
