@@ -39,6 +39,7 @@ from sqlalchemy import and_, bindparam, delete, distinct, func, insert, select, 
 
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.domain_members import SITE, DomainMembers
+from mailman_bounces.model.event import domain_of
 
 # Rows fetched at a time while reading every membership.
 _READ_CHUNK = 10_000
@@ -49,30 +50,29 @@ RECOUNT_EVERY = timedelta(days=1)
 _TABLE = DomainMembers.__table__
 
 
-def domain_of(email: str) -> str:
-    """The domain of `email`, as bounce events record it."""
-    return email.rpartition('@')[2].lower()
-
-
-def _memberships() -> Iterator[tuple[str, str]]:
-    """(list id, email) of every member with the member role, streamed.
-
-    A member subscribed by address has it in ``address_id``; one subscribed
-    as a user receives mail at the user's preferred address.  Read through
-    the session's connection, without the ORM's per-row work: at 100,000
-    members that halves the time of a recount.
-    """
-    by_address = (select(Member.list_id, Address.email)
+def _member_addresses(*columns) -> tuple:
+    """Two queries of `columns` about every member with the member role,
+    joined to the address the member receives mail at: a member subscribed
+    by address has it in ``address_id``; one subscribed as a user receives
+    mail at the user's preferred address."""
+    by_address = (select(*columns)
                   .join(Address, Member.address_id == Address.id))
-    by_user = (select(Member.list_id, Address.email)
+    by_user = (select(*columns)
                .join(User, Member.user_id == User.id)
                .join(Address, User._preferred_address_id == Address.id)
                .where(Member.address_id.is_(None)))
+    return tuple(query.where(Member.role == MemberRole.member)
+                 for query in (by_address, by_user))
+
+
+def _memberships() -> Iterator[tuple[str, str]]:
+    """(list id, email) of every member, streamed.  Read through the
+    session's connection, without the ORM's per-row work: at 100,000
+    members that halves the time of a recount."""
     connection = config.db.store.connection()
-    for query in (by_address, by_user):
+    for query in _member_addresses(Member.list_id, Address.email):
         result = connection.execute(
-            query.where(Member.role == MemberRole.member),
-            execution_options={'stream_results': True})
+            query, execution_options={'stream_results': True})
         for partition in result.partitions(_READ_CHUNK):
             yield from partition
 
@@ -144,16 +144,8 @@ def _count_live(domain: str, list_id: str | None) -> int:
     pattern = '%@' + domain.replace('\\', '\\\\').replace(
         '%', '\\%').replace('_', '\\_')
     count = 0
-    for by_user in (False, True):
-        query = select(func.count(distinct(Member.id))).select_from(Member)
-        if by_user:
-            query = (query.join(User, Member.user_id == User.id)
-                     .join(Address, User._preferred_address_id == Address.id)
-                     .where(Member.address_id.is_(None)))
-        else:
-            query = query.join(Address, Member.address_id == Address.id)
-        query = query.where(Member.role == MemberRole.member,
-                            Address.email.like(pattern, escape='\\'))
+    for query in _member_addresses(func.count(distinct(Member.id))):
+        query = query.where(Address.email.like(pattern, escape='\\'))
         if list_id is not None:
             query = query.where(Member.list_id == list_id)
         count += config.db.store.execute(query).scalar_one()

@@ -116,13 +116,19 @@ class BounceEvent(Model):
 
 
 @public
+def domain_of(email: str) -> str:
+    """The recipient domain of `email`, as events record it."""
+    return email.rpartition('@')[2].lower()
+
+
+@public
 def event_row(list_id: str, email: str, message_id: str | None,
               context: BounceContext | None = None, **fields) -> dict:
     """The column values of a new event (defaults filled in)."""
     row = {
         'list_id': list_id,
         'email': email,
-        'domain': email.rpartition('@')[2].lower() or None,
+        'domain': domain_of(email) or None,
         'message_id': message_id,
         'context': BounceContext.normal if context is None else context,
         'timestamp': now(),
