@@ -333,14 +333,15 @@ def run_core(bounces: Iterator[Bounce], count: int, cadence: str) -> dict:
 NOTICE_SECONDS: dict[str, float] = {}
 
 
-def _timed_kind(kind: str, handler):
+def _timed(totals: dict[str, float], name: str, function):
+    """`function`, adding the seconds each call takes to totals[name]."""
     def wrapper(*args):
         started = time.perf_counter()
         try:
-            return handler(*args)
+            return function(*args)
         finally:
-            NOTICE_SECONDS[kind] = (NOTICE_SECONDS.get(kind, 0.0)
-                                    + time.perf_counter() - started)
+            totals[name] = (totals.get(name, 0.0)
+                            + time.perf_counter() - started)
     return wrapper
 
 
@@ -363,21 +364,14 @@ def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
     # are timed apart (notices grow with the actions taken, not with the
     # events).
     inner = {'warnings': 0.0, 'notices': 0.0}
-
-    def timed(name, function):
-        def wrapper(*args):
-            started = time.perf_counter()
-            try:
-                return function(*args)
-            finally:
-                inner[name] += time.perf_counter() - started
-        return wrapper
-    bounce_pass.warn_and_remove = timed('warnings', bounce_pass.warn_and_remove)
-    bounce_pass.deliver_notices = timed('notices', bounce_pass.deliver_notices)
+    bounce_pass.warn_and_remove = _timed(inner, 'warnings',
+                                         bounce_pass.warn_and_remove)
+    bounce_pass.deliver_notices = _timed(inner, 'notices',
+                                         bounce_pass.deliver_notices)
     # Within the notices: the time of each kind's handler.
     from mailman_bounces.app import notices
     for kind, handler in list(notices._HANDLERS.items()):
-        notices._HANDLERS[kind] = _timed_kind(kind, handler)
+        notices._HANDLERS[kind] = _timed(NOTICE_SECONDS, kind, handler)
 
     def run_pass():
         started = time.perf_counter()
