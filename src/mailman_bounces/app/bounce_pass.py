@@ -31,7 +31,7 @@ from mailman.config import config
 from mailman.interfaces.bounce import BounceContext
 from mailman.utilities.datetime import now as mailman_now
 from public import public
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 
 from mailman_bounces.app.claims import (
     for_update,
@@ -64,6 +64,7 @@ from mailman_bounces.app.warnings import (
 from mailman_bounces.app.warnings import (
     send_warnings_and_remove as warn_and_remove,
 )
+from mailman_bounces.database.bulk_update import update_by_primary_key
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.plugin import site_config
 from mailman_bounces.policy.scoring import (
@@ -227,8 +228,7 @@ class _Batch:
 
     def apply(self) -> None:
         save_members(self.member_changes, self.now)
-        if self.event_rows:
-            config.db.store.execute(update(BounceEvent), self.event_rows)
+        update_by_primary_key(config.db.store, BounceEvent, self.event_rows)
 
 
 def _sympa_context(policies: dict[str, ListPolicy],

@@ -22,9 +22,10 @@ from mailman.model.member import Member
 from mailman.model.preferences import Preferences
 from mailman.model.user import User
 from public import public
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from mailman_bounces.app.claims import for_update
+from mailman_bounces.database.bulk_update import update_by_primary_key
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.policy.scoring import MemberFacts
@@ -178,16 +179,6 @@ def save_members(changes: list[tuple[LoadedMember, MemberFacts, dict]],
             'sympa_level': facts.sympa_level,
             'probe_sent': facts.probe_sent,
             'disabled_reason': facts.disabled_reason, **extra})
-    store.execute(update(Member), member_rows)
-    if preference_rows:
-        store.execute(update(Preferences), preference_rows)
-    _bulk_update_states(state_rows)
-
-
-def _bulk_update_states(rows: list[dict]) -> None:
-    # Bulk UPDATE by primary key needs the same keys in every row: group.
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        config.db.store.execute(update(MemberBounceState), group)
+    update_by_primary_key(store, Member, member_rows)
+    update_by_primary_key(store, Preferences, preference_rows)
+    update_by_primary_key(store, MemberBounceState, state_rows)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.mime.message import MIMEMessage
 from email.mime.text import MIMEText
@@ -22,16 +23,17 @@ from typing import Any
 from mailman.app.membership import delete_member
 from mailman.config import config
 from mailman.email.message import Message, OwnerNotification, UserNotification
-from mailman.interfaces.listmanager import IListManager
-from mailman.interfaces.member import NotAMemberError
+from mailman.interfaces.member import MemberRole, NotAMemberError
+from mailman.model.mailinglist import MailingList
+from mailman.model.member import Member
+from mailman.model.user import User
 from mailman.utilities.datetime import now
-from mailman.utilities.string import expand, wrap
 from public import public
 from sqlalchemy import and_, select, update
-from zope.component import getUtility
+from sqlalchemy.orm import selectinload
 
 from mailman_bounces.app.claims import for_update, serialize_writers
-from mailman_bounces.app.templates import load_template
+from mailman_bounces.app.templates import domains_cached, render
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.detect import REASONS
 from mailman_bounces.model.event import BounceEvent, StoredBounce
@@ -67,60 +69,66 @@ def deliver_notices(limit: int = 1000) -> int:
 
     A batch is one transaction.  If a notice in it fails, the batch is
     rolled back and its notices are carried out one by one, so the failing
-    one is retried later without holding the others back.
+    one is retried at a later call (up to MAX_ATTEMPTS calls) without
+    holding the others back.
     """
     done = 0
+    failed: set[int] = set()
     while done < limit:
-        sent = _deliver_batch()
+        sent = _deliver_batch(failed)
         if sent is None:
             break
         done += sent
     return done
 
 
-def _unsent():
-    """Notices still to send (not given up on)."""
-    return and_(Notice.sent.is_(None), Notice.attempts < MAX_ATTEMPTS)
+def _unsent(failed: set[int]):
+    """Notices still to send: not given up on, and not failed already in
+    this call."""
+    unsent = and_(Notice.sent.is_(None), Notice.attempts < MAX_ATTEMPTS)
+    return and_(unsent, Notice.id.not_in(failed)) if failed else unsent
 
 
-def _pending(limit: int) -> list[Notice]:
+def _pending(limit: int, failed: set[int]) -> list[Notice]:
     return config.db.store.execute(for_update(
-        select(Notice).where(_unsent()).order_by(Notice.id).limit(limit),
-        skip_locked=True)).scalars().all()
+        select(Notice).where(_unsent(failed)).order_by(Notice.id)
+        .limit(limit), skip_locked=True)).scalars().all()
 
 
-def _any_pending() -> bool:
+def _any_pending(failed: set[int]) -> bool:
     return config.db.store.execute(
-        select(Notice.id).where(_unsent()).limit(1)).first() is not None
+        select(Notice.id).where(_unsent(failed)).limit(1)
+    ).first() is not None
 
 
-def _deliver_batch() -> int | None:
+def _deliver_batch(failed: set[int]) -> int | None:
     """One batch; None when nothing was pending."""
-    if not _any_pending():
+    if not _any_pending(failed):
         # Checked before taking the write lock: most passes send nothing.
         config.db.commit()
         return None
     serialize_writers()
-    notices = _pending(BATCH)
+    notices = _pending(BATCH, failed)
     if not notices:
         config.db.commit()
         return None
     ids = [notice.id for notice in notices]
-    _LISTS.clear()
     try:
-        for notice in notices:
-            _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
-            notice.sent = now()
+        with _batch_context(notice.list_id for notice in notices):
+            for notice in notices:
+                _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
+        config.db.store.execute(
+            update(Notice).where(Notice.id.in_(ids)).values(sent=now())
+            .execution_options(synchronize_session=False))
         config.db.commit()
         return len(notices)
     except Exception:  # noqa: BLE001 - isolate the failing notice
         config.db.abort()
-        return sum(_deliver_one(notice_id) for notice_id in ids)
+        return sum(_deliver_one(notice_id, failed) for notice_id in ids)
 
 
-def _deliver_one(notice_id: int) -> int:
+def _deliver_one(notice_id: int, failed: set[int]) -> int:
     store = config.db.store
-    _LISTS.clear()
     try:
         serialize_writers()
         notice = store.execute(for_update(
@@ -131,13 +139,15 @@ def _deliver_one(notice_id: int) -> int:
             # Another runner took it.
             config.db.commit()
             return 0
-        _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
+        with _batch_context([notice.list_id]):
+            _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
         notice.sent = now()
         config.db.commit()
         return 1
     except Exception as error:
         config.db.abort()
         log.exception('Bounce notice %s failed', notice_id)
+        failed.add(notice_id)
         store.execute(update(Notice).where(Notice.id == notice_id).values(
             attempts=Notice.attempts + 1, error=f'{type(error).__name__}: '
                                                 f'{error}'))
@@ -145,18 +155,61 @@ def _deliver_one(notice_id: int) -> int:
         return 0
 
 
-# The lists of the batch being delivered (a batch often has several notices
-# for one list; looking a list up loads its whole row).
+# The lists of the batch being delivered, by list id, and the addresses of
+# their owners and moderators.  Both are loaded for the whole batch at once:
+# a list row has about a hundred columns, and core's roster of a list's
+# administrators costs a query per list and per administrator.
 _LISTS: dict[str, Any] = {}
+_ADMINISTRATORS: dict[str, list[Any]] = {}
+_ADMINISTRATOR_ROLES = (MemberRole.owner, MemberRole.moderator)
+
+
+@contextmanager
+def _batch_context(list_ids: Iterable[str | None]) -> Iterator[None]:
+    """The lists, administrators and domains one transaction's notices
+    share."""
+    wanted = {list_id for list_id in list_ids if list_id is not None}
+    store = config.db.store
+    _LISTS.update((mlist.list_id, mlist) for mlist in store.execute(
+        select(MailingList).where(MailingList._list_id.in_(wanted))
+    ).scalars())
+    for member in store.execute(
+            select(Member).where(Member.list_id.in_(wanted),
+                                 Member.role.in_(_ADMINISTRATOR_ROLES))
+            .order_by(Member.id)
+            .options(selectinload(Member._address),
+                     selectinload(Member._user)
+                     .selectinload(User._preferred_address))).scalars():
+        _ADMINISTRATORS.setdefault(member.list_id, []).append(member.address)
+    try:
+        with domains_cached():
+            yield
+    finally:
+        _LISTS.clear()
+        _ADMINISTRATORS.clear()
+
+
+class _Administrators:
+    """What an owner notice needs of a list's administrator roster (an
+    `IRoster`): the addresses of its owners and moderators."""
+
+    def __init__(self, addresses: list[Any]) -> None:
+        self.addresses = addresses
+
+
+@public
+def administrators(mlist):
+    """The roster owner notices about `mlist` go to: the batch's when
+    delivering notices, core's otherwise."""
+    if _LISTS.get(mlist.list_id) is not mlist:
+        return mlist.administrators
+    return _Administrators(_ADMINISTRATORS.get(mlist.list_id, []))
 
 
 def _mlist(notice: Notice):
     mlist = _LISTS.get(notice.list_id)
     if mlist is None:
-        mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
-        if mlist is None:
-            raise LookupError(f'no such list: {notice.list_id}')
-        _LISTS[notice.list_id] = mlist
+        raise LookupError(f'no such list: {notice.list_id}')
     return mlist
 
 
@@ -190,11 +243,6 @@ def _stored_bounce(event_id: int | None) -> Message | None:
     return message_from_bytes(bytes(stored.content), Message)
 
 
-def _render(name: str, mlist, values: dict[str, Any],
-            language: str | None = None) -> str:
-    return wrap(expand(load_template(name, mlist, language), mlist, values))
-
-
 def _member_label(mlist, email: str) -> str:
     member = mlist.members.get_member(email) if email else None
     name = getattr(member, 'display_name', None) or ''
@@ -203,7 +251,7 @@ def _member_label(mlist, email: str) -> str:
 
 def _owner_notice(mlist, subject: str, text: str,
                   attachment: Message | None = None) -> None:
-    msg = OwnerNotification(mlist, subject, roster=mlist.administrators)
+    msg = OwnerNotification(mlist, subject, roster=administrators(mlist))
     if attachment is None:
         msg.set_payload(text, mlist.preferred_language.charset)
     else:
@@ -235,7 +283,7 @@ def _threshold_values(mlist) -> dict[str, str]:
 def _disable(notice: Notice, data: dict[str, Any]) -> None:
     mlist = _mlist(notice)
     values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
-    text = _render('list:admin:notice:bounce-disable', mlist, values)
+    text = render('list:admin:notice:bounce-disable', mlist, values)
     _owner_notice(mlist, f"{values['member']}'s subscription disabled on "
                          f'{mlist.display_name}', text,
                   _stored_bounce(notice.event_id))
@@ -244,7 +292,7 @@ def _disable(notice: Notice, data: dict[str, Any]) -> None:
 def _increment(notice: Notice, data: dict[str, Any]) -> None:
     mlist = _mlist(notice)
     values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
-    text = _render('list:admin:notice:bounce-increment', mlist, values)
+    text = render('list:admin:notice:bounce-increment', mlist, values)
     _owner_notice(mlist, f"{values['member']}'s bounce score incremented on "
                          f'{mlist.display_name}', text,
                   _stored_bounce(notice.event_id))
@@ -262,7 +310,7 @@ def _complaint(notice: Notice, data: dict[str, Any]) -> None:
     values = _values(notice, data, mlist)
     values['action_text'] = _COMPLAINT_ACTIONS.get(
         data.get('action', 'none'), data.get('action', 'none'))
-    text = _render('list:admin:notice:bounce-complaint', mlist, values)
+    text = render('list:admin:notice:bounce-complaint', mlist, values)
     _owner_notice(mlist, f"Abuse complaint about {mlist.display_name} from "
                          f"{values['member']}", text,
                   _stored_bounce(notice.event_id))
@@ -273,7 +321,7 @@ def _level(notice: Notice, data: dict[str, Any]) -> None:
     values = {**_values(notice, data, mlist), **_threshold_values(mlist)}
     values.setdefault('delta', '0')
     values['score'] = data.get('rating', values.get('score', ''))
-    text = _render('list:admin:notice:bounce-increment', mlist, values)
+    text = render('list:admin:notice:bounce-increment', mlist, values)
     _owner_notice(mlist, f"{values['member']} reached bounce level "
                          f"{data.get('level', '?')} on {mlist.display_name}",
                   text, _stored_bounce(notice.event_id))
@@ -290,7 +338,7 @@ def _ignored(notice: Notice, data: dict[str, Any]) -> None:
         'reasons': ', '.join(data.get('reasons', [])) or 'various',
         'bounces': '\n'.join(f'    {line}' for line in lines),
     }
-    text = _render('list:admin:notice:bounce-ignored', mlist, values)
+    text = render('list:admin:notice:bounce-ignored', mlist, values)
     _owner_notice(mlist, f'Bounces not held against members of '
                          f'{mlist.display_name}, {period}', text)
 
@@ -303,7 +351,7 @@ def _removal_notice(mlist, email: str, data: dict[str, Any],
               **{k: str(v) for k, v in data.items()}}
     values.setdefault('reason', 'undefined')
     values.setdefault('reason_text', REASONS.get(values['reason'], ''))
-    text = _render('list:admin:notice:bounce-removal', mlist, values)
+    text = render('list:admin:notice:bounce-removal', mlist, values)
     _owner_notice(mlist, f"{values['member']} unsubscribed from "
                          f'{mlist.display_name} mailing list due to bounces',
                   text)
@@ -356,7 +404,7 @@ def _user_notice(template: str, subject: str) -> Callable:
     def handler(notice: Notice, data: dict[str, Any]) -> None:
         mlist = _mlist(notice)
         values = _values(notice, data, mlist)
-        text = _render(template, mlist, values)
+        text = render(template, mlist, values)
         recipient = data.get('to') or notice.email
         msg = UserNotification(recipient, mlist.request_address,
                                subject.format(list=mlist.display_name),

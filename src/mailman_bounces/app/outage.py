@@ -24,15 +24,18 @@ from mailman.config import config
 from mailman.email.message import OwnerNotification, UserNotification
 from mailman.interfaces.bounce import BounceContext
 from mailman.interfaces.listmanager import IListManager
-from mailman.utilities.string import expand, wrap
 from public import public
 from sqlalchemy import and_, distinct, exists, func, not_, or_, select, update
 from sqlalchemy.orm import aliased
 from zope.component import getUtility
 
 from mailman_bounces.app.domain_members import domain_members, recount_if_due
-from mailman_bounces.app.notices import queue_notice, site_admin_address
-from mailman_bounces.app.templates import load_template
+from mailman_bounces.app.notices import (
+    administrators,
+    queue_notice,
+    site_admin_address,
+)
+from mailman_bounces.app.templates import render
 from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.freeze import OutageFreeze
@@ -364,14 +367,12 @@ def send_outage_notice(notice: Notice, data: dict[str, Any]) -> None:
         'freeze_id': str(freeze.id),
     }
     if data.get('scope') == 'site':
-        text = wrap(expand(load_template('site:admin:notice:bounce-outage'),
-                           None, values))
+        text = render('site:admin:notice:bounce-outage', None, values)
         msg = UserNotification(site_admin_address(),
                                config.mailman.site_owner, described.subject,
                                text, mlist.preferred_language)
     else:
-        text = wrap(expand(load_template('list:admin:notice:bounce-outage',
-                                         mlist), mlist, values))
+        text = render('list:admin:notice:bounce-outage', mlist, values)
         msg = OwnerNotification(mlist, described.subject, text,
-                                roster=mlist.administrators)
+                                roster=administrators(mlist))
     msg.send(mlist)

@@ -20,12 +20,11 @@ from mailman.interfaces.listmanager import IListManager
 from mailman.interfaces.member import DeliveryStatus
 from mailman.interfaces.pending import IPendable, IPendings
 from mailman.model.member import Member
-from mailman.utilities.string import expand, wrap
 from public import public
 from zope.component import getUtility
 from zope.interface import implementer
 
-from mailman_bounces.app.templates import load_template
+from mailman_bounces.app.templates import render
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
 from mailman_bounces.plugin import site_config
@@ -123,9 +122,8 @@ def send_warning(mlist, notice: Notice, data: dict[str, Any]) -> None:
         **_event_data(notice.event_id),
     }
     language = member.preferred_language
-    text = wrap(expand(load_template(
-        'list:user:notice:bounce-warning', mlist, language.code),
-        mlist, values))
+    text = render('list:user:notice:bounce-warning', mlist, values,
+                  language.code)
     subject = (f'reenable {token} - your {mlist.display_name} '
                'subscription is disabled')
     msg = UserNotification(email, mlist.request_address, subject, text,

@@ -12,13 +12,19 @@ overrides a template, the plugin's own file in
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
+from typing import Any
 from urllib.error import URLError
 
+from mailman.interfaces.mailinglist import IMailingList
 from mailman.interfaces.template import ALL_TEMPLATES, ITemplateLoader
 from mailman.utilities.i18n import TemplateNotFoundError
+from mailman.utilities.string import expand, wrap
 from public import public
 from zope.component import getUtility
+from zope.interface import implementer
 
 # Template name -> what it is for (also the documentation's list).
 TEMPLATES = {
@@ -102,3 +108,56 @@ def _lookup(name: str, context, code: str) -> str:
         if text is None:                                # pragma: no cover
             raise
         return text
+
+
+@public
+def render(name: str, mlist=None, values: dict[str, Any] | None = None,
+           language: str | None = None) -> str:
+    """Template `name` for `mlist` (None for the site) with `values` and
+    Mailman's list substitutions filled in, wrapped like core's notices."""
+    context = _with_cached_domain(mlist)
+    return wrap(expand(load_template(name, context, language), context,
+                       values))
+
+
+# Domains looked up in the current `domains_cached` block, by mail host.
+_domains: dict[str, Any] | None = None
+
+
+@public
+@contextmanager
+def domains_cached() -> Iterator[None]:
+    """Look each list's domain up once while rendering in this block.
+
+    Core reads ``mlist.domain`` twice per `expand` and once per template
+    lookup, and each read costs three queries.  A block must not outlive
+    its transaction: the domains are that transaction's objects.
+    """
+    global _domains
+    outer, _domains = _domains, {}
+    try:
+        yield
+    finally:
+        _domains = outer
+
+
+@implementer(IMailingList)
+class _ListWithCachedDomain:
+    """A mailing list whose ``domain`` is the block's cached one; every
+    other attribute is the list's own."""
+
+    def __init__(self, mlist, domain) -> None:
+        self._mlist = mlist
+        self.domain = domain
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mlist, name)
+
+
+def _with_cached_domain(mlist):
+    if mlist is None or _domains is None:
+        return mlist
+    domain = _domains.get(mlist.mail_host)
+    if domain is None:
+        domain = _domains[mlist.mail_host] = mlist.domain
+    return _ListWithCachedDomain(mlist, domain)

@@ -31,6 +31,7 @@ from sqlalchemy import and_, false, func, or_, select, update
 from mailman_bounces.app.members import core_score
 from mailman_bounces.app.notices import queue_notice
 from mailman_bounces.app.settings import policies_for
+from mailman_bounces.database.bulk_update import update_by_primary_key
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.settings import ListBounceSettings
@@ -128,8 +129,7 @@ def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
             .values(disabled_at=None, probe_sent=None,
                     next_warning_check=None)
             .execution_options(synchronize_session=False))
-    if next_looks:
-        store.execute(update(MemberBounceState), next_looks)
+    update_by_primary_key(store, MemberBounceState, next_looks)
     return warned, removed
 
 

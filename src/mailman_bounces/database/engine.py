@@ -8,7 +8,8 @@ network latency.  SQLAlchemy offers psycopg2's ``execute_batch`` for this
 ``create_engine``, which Mailman core calls; the plugin switches the mode
 on the engine core created.  The one thing the mode changes besides speed
 is that an executemany UPDATE or DELETE reports no row count, and the
-dialect says so (neither Mailman nor the plugin relies on one).
+dialect says so (neither Mailman nor the plugin relies on one).  The pass's
+own many-row updates go further: `bulk_update` sends them as one statement.
 """
 
 from __future__ import annotations

@@ -1,0 +1,168 @@
+"""Delivering notices: overrides honoured, shared lookups done once per batch,
+a failing notice held back alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailman_bounces.tests.helpers import commit, make_list, virgin_messages
+
+SUMMARY = {'day': '2026-11-02', 'until': '2026-11-08', 'count': 1,
+           'reasons': ['dmarc'], 'lines': ['anne@example.org dmarc']}
+
+
+@pytest.fixture
+def lists(mailman):
+    from mailman.interfaces.domain import IDomainManager
+    from zope.component import getUtility
+
+    from mailman_bounces.app.templates import clear_template_cache
+    getUtility(IDomainManager).add('other.example')
+    made = [make_list(f'l{number}@example.com') for number in range(3)]
+    made.append(make_list('l3@other.example'))
+    clear_template_cache()
+    yield made
+    clear_template_cache()
+
+
+def _summaries(mlists) -> None:
+    from mailman_bounces.app.notices import queue_notice
+    for mlist in mlists:
+        queue_notice('notify_ignored', mlist.list_id, **SUMMARY)
+    commit()
+
+
+def _deliver() -> int:
+    from mailman_bounces.app.notices import deliver_notices
+    sent = deliver_notices()
+    commit()
+    return sent
+
+
+def _bodies() -> dict[str, str]:
+    """Queued owner notices by the list they are about."""
+    return {str(msg['to']).split('-owner@')[0]: msg.get_payload()
+            for _, _, msg in virgin_messages()}
+
+
+def _select_counts(run) -> dict[str, int]:
+    """How often `run()` reads the domain and mailing-list tables."""
+    import re
+
+    from mailman.config import config
+    from sqlalchemy import event
+    counts = {'domain': 0, 'mailinglist': 0}
+
+    def capture(conn, cursor, statement, parameters, context, many):
+        if not statement.lstrip().upper().startswith('SELECT'):
+            return
+        tables = re.search(r'\bFROM\s+(\w+)', statement, re.IGNORECASE)
+        if tables and tables.group(1).lower() in counts:
+            counts[tables.group(1).lower()] += 1
+    engine = config.db.engine
+    event.listen(engine, 'before_cursor_execute', capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, 'before_cursor_execute', capture)
+    return counts
+
+
+def test_a_batch_looks_each_list_and_domain_up_once(lists):
+    _summaries(lists)
+    sent: list[int] = []
+    counts = _select_counts(lambda: sent.append(_deliver()))
+    assert sent == [4]
+    # One read loads the four lists; each of the two domains is read once
+    # (three statements: core's lookup counts twice, then loads it), not
+    # three times per notice as core's rendering would.
+    assert counts == {'domain': 6, 'mailinglist': 1}
+    bodies = _bodies()
+    assert sorted(bodies) == ['l0', 'l1', 'l2', 'l3']
+    assert 'L3 mailing list' in bodies['l3']
+    assert 'mailman bounces events --list l3@other.example' in bodies['l3']
+
+
+def test_list_and_domain_overrides_are_honoured(lists, tmp_path):
+    from mailman.interfaces.template import ITemplateManager
+    from zope.component import getUtility
+    name = 'list:admin:notice:bounce-ignored'
+    for context, text in (('l1.example.com', 'List $listname: $count.'),
+                          ('other.example', 'Domain $domain: $count.')):
+        path = tmp_path / f'{context}.txt'
+        path.write_text(text + '\n', encoding='utf-8')
+        getUtility(ITemplateManager).set(name, context, f'file://{path}')
+    commit()
+    _summaries(lists)
+    assert _deliver() == 4
+    bodies = _bodies()
+    assert bodies['l1'].strip() == 'List l1@example.com: 1.'
+    assert bodies['l3'].strip() == 'Domain other.example: 1.'
+    for plain in ('l0', 'l2'):
+        assert '--outcome ignored' in bodies[plain]
+        assert 'List ' not in bodies[plain]
+
+
+def test_rendering_outside_a_batch_uses_the_list_itself(lists):
+    from mailman_bounces.app.templates import render
+    text = render('list:admin:notice:bounce-ignored', lists[3],
+                  {'count': '2', 'period': 'today', 'reasons': 'dmarc',
+                   'bounces': ''})
+    assert 'L3 mailing list to 2 member(s)' in text
+    assert '--list l3@other.example' in text
+
+
+def test_a_notice_for_a_missing_list_fails_alone(lists):
+    from mailman.config import config
+    from sqlalchemy import select
+
+    from mailman_bounces.app.notices import queue_notice
+    from mailman_bounces.model.notice import Notice
+    _summaries(lists[:2])
+    queue_notice('notify_ignored', 'gone.example.com', **SUMMARY)
+    commit()
+    assert _deliver() == 2
+    assert sorted(_bodies()) == ['l0', 'l1']
+    failed = config.db.store.execute(
+        select(Notice).where(Notice.list_id == 'gone.example.com')
+    ).scalar_one()
+    assert failed.sent is None
+    assert failed.attempts == 1
+    assert 'no such list: gone.example.com' in failed.error
+    # Retried once per later call, and sent once it can be.
+    assert _deliver() == 0
+    assert failed.attempts == 2
+    make_list('gone@example.com')
+    assert _deliver() == 1
+    assert failed.sent is not None
+    assert failed.attempts == 2
+    assert sorted(_bodies()) == ['gone']
+
+
+def test_owner_notices_go_to_owners_and_moderators(lists):
+    from mailman.interfaces.member import MemberRole
+    from mailman.interfaces.usermanager import IUserManager
+    from mailman.testing.helpers import get_queue_messages
+    from zope.component import getUtility
+    users = getUtility(IUserManager)
+    owner = users.create_address('owner@example.org')
+    lists[0].subscribe(owner, MemberRole.owner)
+    # A moderator subscribed as a user gets mail at the preferred address.
+    user = users.create_user('mod@example.org')
+    [address] = user.addresses
+    address.verified_on = address.registered_on
+    user.preferred_address = address
+    lists[0].subscribe(user, MemberRole.moderator)
+    lists[1].subscribe(users.create_address('other@example.org'),
+                       MemberRole.owner)
+    commit()
+    expected = {mlist.list_id: {address.email for address
+                                in mlist.administrators.addresses}
+                for mlist in lists}
+    assert expected['l0.example.com'] == {'owner@example.org',
+                                          'mod@example.org'}
+    _summaries(lists)
+    assert _deliver() == 4
+    got = {item.msgdata['listid']: set(item.msgdata['recipients'])
+           for item in get_queue_messages('virgin')}
+    assert got == expected
