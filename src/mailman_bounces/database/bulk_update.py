@@ -2,9 +2,11 @@
 
 SQLAlchemy sends such an update as one statement with many parameter sets.
 psycopg2 runs that as pages of separate UPDATE statements, each parsed,
-planned and executed on its own, after formatting every row in Python: on
-PostgreSQL this was a tenth of the cost of processing a bounce.  There the
-rows go instead as one array per column into a single statement::
+planned and executed on its own, after formatting every row in Python.  In
+the policy benchmark (10,000 members, 10k bounces) the pass's updates of
+events, members and their standings took 0.15 ms per bounce that way on
+PostgreSQL, and 0.08 ms as one statement per table, with one array per
+column::
 
     UPDATE member SET bounce_score = v.bounce_score
     FROM unnest(CAST(:id AS INTEGER[]), CAST(:bounce_score AS INTEGER[]))
