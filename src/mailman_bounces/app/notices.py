@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.mime.message import MIMEMessage
@@ -24,6 +24,7 @@ from mailman.app.membership import delete_member
 from mailman.config import config
 from mailman.email.message import Message, OwnerNotification, UserNotification
 from mailman.interfaces.member import MemberRole, NotAMemberError
+from mailman.model.address import Address
 from mailman.model.mailinglist import MailingList
 from mailman.model.member import Member
 from mailman.model.user import User
@@ -114,7 +115,7 @@ def _deliver_batch(failed: set[int]) -> int | None:
         return None
     ids = [notice.id for notice in notices]
     try:
-        with _batch_context(notice.list_id for notice in notices):
+        with _batch_context(notices):
             for notice in notices:
                 _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
         config.db.store.execute(
@@ -139,7 +140,7 @@ def _deliver_one(notice_id: int, failed: set[int]) -> int:
             # Another runner took it.
             config.db.commit()
             return 0
-        with _batch_context([notice.list_id]):
+        with _batch_context([notice]):
             _HANDLERS[notice.kind](notice, json.loads(notice.data or '{}'))
         notice.sent = now()
         config.db.commit()
@@ -158,35 +159,60 @@ def _deliver_one(notice_id: int, failed: set[int]) -> int:
 # The lists of the batch being delivered, by list id, and the addresses of
 # their owners and moderators.  Both are loaded for the whole batch at once:
 # a list row has about a hundred columns, and core's roster of a list's
-# administrators costs a query per list and per administrator.
+# administrators costs a query per list and per administrator.  So are the
+# members and events the notices are about (they stay in the session, where
+# the handlers' lookups by id find them).
 _LISTS: dict[str, Any] = {}
 _ADMINISTRATORS: dict[str, list[Any]] = {}
 _ADMINISTRATOR_ROLES = (MemberRole.owner, MemberRole.moderator)
+# What a member's address and preferences (its language) are read from:
+# the member's, its address's and the address's user's preferences.
+_MEMBER_GRAPH = (
+    selectinload(Member.preferences),
+    selectinload(Member._address).selectinload(Address.preferences),
+    selectinload(Member._address).selectinload(Address.user)
+    .selectinload(User.preferences),
+    selectinload(Member._user).selectinload(User.preferences),
+    selectinload(Member._user).selectinload(User._preferred_address)
+    .selectinload(Address.preferences),
+)
+
+
+def _load(entity: type, ids: set[int | None], options=()) -> list[Any]:
+    """The rows of `entity` with these ids, loaded into the session."""
+    wanted = sorted(ids - {None})
+    if not wanted:
+        return []
+    return config.db.store.execute(
+        select(entity).where(entity.id.in_(wanted)).options(*options)
+    ).scalars().all()
 
 
 @contextmanager
-def _batch_context(list_ids: Iterable[str | None]) -> Iterator[None]:
-    """The lists, administrators and domains one transaction's notices
-    share."""
-    wanted = {list_id for list_id in list_ids if list_id is not None}
+def _batch_context(notices: list[Notice]) -> Iterator[None]:
+    """What one transaction's notices share or are about, loaded."""
+    list_ids = {notice.list_id for notice in notices} - {None}
     store = config.db.store
     _LISTS.update((mlist.list_id, mlist) for mlist in store.execute(
-        select(MailingList).where(MailingList._list_id.in_(wanted))
+        select(MailingList).where(MailingList._list_id.in_(list_ids))
     ).scalars())
     for member in store.execute(
-            select(Member).where(Member.list_id.in_(wanted),
+            select(Member).where(Member.list_id.in_(list_ids),
                                  Member.role.in_(_ADMINISTRATOR_ROLES))
             .order_by(Member.id)
-            .options(selectinload(Member._address),
-                     selectinload(Member._user)
-                     .selectinload(User._preferred_address))).scalars():
+            .options(*_MEMBER_GRAPH)).scalars():
         _ADMINISTRATORS.setdefault(member.list_id, []).append(member.address)
+    # The session holds loaded objects weakly: keep them while in use.
+    held = (_load(Member, {notice.member_id for notice in notices},
+                  _MEMBER_GRAPH),
+            _load(BounceEvent, {notice.event_id for notice in notices}))
     try:
         with domains_cached():
             yield
     finally:
         _LISTS.clear()
         _ADMINISTRATORS.clear()
+        del held
 
 
 class _Administrators:

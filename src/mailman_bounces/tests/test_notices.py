@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from mailman_bounces.tests.helpers import commit, make_list, virgin_messages
+from mailman_bounces.tests.helpers import (
+    bounce,
+    commit,
+    make_list,
+    member,
+    virgin_messages,
+)
 
 SUMMARY = {'day': '2026-11-02', 'until': '2026-11-08', 'count': 1,
            'reasons': ['dmarc'], 'lines': ['anne@example.org dmarc']}
@@ -51,7 +57,7 @@ def _select_counts(run) -> dict[str, int]:
 
     from mailman.config import config
     from sqlalchemy import event
-    counts = {'domain': 0, 'mailinglist': 0}
+    counts = {'domain': 0, 'mailinglist': 0, 'member': 0, 'bounces_event': 0}
 
     def capture(conn, cursor, statement, parameters, context, many):
         if not statement.lstrip().upper().startswith('SELECT'):
@@ -76,7 +82,8 @@ def test_a_batch_looks_each_list_and_domain_up_once(lists):
     # One read loads the four lists; each of the two domains is read once
     # (three statements: core's lookup counts twice, then loads it), not
     # three times per notice as core's rendering would.
-    assert counts == {'domain': 6, 'mailinglist': 1}
+    assert counts['domain'] == 6
+    assert counts['mailinglist'] == 1
     bodies = _bodies()
     assert sorted(bodies) == ['l0', 'l1', 'l2', 'l3']
     assert 'L3 mailing list' in bodies['l3']
@@ -166,3 +173,27 @@ def test_owner_notices_go_to_owners_and_moderators(lists):
     got = {item.msgdata['listid']: set(item.msgdata['recipients'])
            for item in get_queue_messages('virgin')}
     assert got == expected
+
+
+def test_a_batch_reads_the_members_and_events_it_is_about_once(lists):
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.app.notices import queue_notice
+    emails = ['anne@example.org', 'bart@example.org', 'cris@example.org']
+    mlist = make_list('w@example.com', members=emails)
+    for email in emails:
+        event = bounce(mlist, email)
+        found = member(mlist, email)
+        found.preferences.delivery_status = DeliveryStatus.by_bounces
+        queue_notice('warning', mlist.list_id, email=email,
+                     member_id=found.id, event_id=event.id,
+                     warning_number=1)
+    commit()
+    sent: list[int] = []
+    counts = _select_counts(lambda: sent.append(_deliver()))
+    assert sent == [3]
+    # The administrators, then the three members in one read; the three
+    # events in one read.
+    assert counts['member'] == 2
+    assert counts['bounces_event'] == 1
+    assert sorted(to for to, _, _ in virgin_messages()) == emails
