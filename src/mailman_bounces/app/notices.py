@@ -206,6 +206,11 @@ def _batch_context(notices: list[Notice]) -> Iterator[None]:
     held = (_load(Member, {notice.member_id for notice in notices},
                   _MEMBER_GRAPH),
             _load(BounceEvent, {notice.event_id for notice in notices}))
+    for member in held[0]:
+        # Core keeps a member's list on the instance once looked up; give it
+        # the batch's, or the member's preferred language (which falls back
+        # to the list's) reloads the whole list row for every warning.
+        member._mailing_list = _LISTS.get(member.list_id)
     try:
         with domains_cached():
             yield

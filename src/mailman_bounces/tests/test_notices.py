@@ -193,7 +193,9 @@ def test_a_batch_reads_the_members_and_events_it_is_about_once(lists):
     counts = _select_counts(lambda: sent.append(_deliver()))
     assert sent == [3]
     # The administrators, then the three members in one read; the three
-    # events in one read.
+    # events in one read; the list once (not again for each member's
+    # preferred language).
     assert counts['member'] == 2
     assert counts['bounces_event'] == 1
+    assert counts['mailinglist'] == 1
     assert sorted(to for to, _, _ in virgin_messages()) == emails
