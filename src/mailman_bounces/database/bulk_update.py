@@ -36,33 +36,44 @@ def update_by_primary_key(session: Session, entity: type,
                           rows: list[dict[str, Any]]) -> None:
     """Update `entity`'s rows: each of `rows` maps attribute names to new
     values and names the row by its primary key attributes.  Rows may set
-    different attributes; a row named twice gets its last values."""
+    different attributes; the result is that of applying them in order."""
     if not rows:
-        return
-    dialect = session.get_bind().dialect
-    if dialect.name != 'postgresql':
-        # Bulk UPDATE by primary key needs the same keys in every row.
-        for group in _by_attributes(rows).values():
-            session.execute(update(entity), group)
         return
     mapper = inspect(entity)
     keys = tuple(mapper.get_property_by_column(column).key
                  for column in mapper.primary_key)
-    latest = {tuple(row[key] for key in keys): row for row in rows}
-    for attributes, group in _by_attributes(latest.values()).items():
+    merged = _merged(rows, keys)
+    groups = _by_attributes(merged.values())
+    dialect = session.get_bind().dialect
+    if dialect.name != 'postgresql':
+        # Bulk UPDATE by primary key needs the same keys in every row.
+        for group in groups.values():
+            session.execute(update(entity), group)
+        return
+    for attributes, group in groups.items():
         columns = tuple(mapper.attrs[name].columns[0] for name in attributes)
         statement = _unnest_update(mapper.local_table, columns, dialect)
         session.execute(statement, {
             f'p{index}': [row[name] for row in group]
             for index, name in enumerate(attributes)})
-    _expire_loaded(session, mapper, keys, latest)
+    _expire_loaded(session, mapper, keys, merged)
+
+
+def _merged(rows: list[dict[str, Any]], keys: tuple[str, ...]
+            ) -> dict[tuple, dict[str, Any]]:
+    """One row per primary key, with each attribute's last value: what
+    applying `rows` one after the other leaves."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        merged.setdefault(tuple(row[key] for key in keys), {}).update(row)
+    return merged
 
 
 def _by_attributes(rows) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """`rows` grouped by the attributes they set, primary key first."""
+    """`rows` grouped by the set of attributes they set."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
+        groups.setdefault(tuple(sorted(row)), []).append(row)
     return groups
 
 

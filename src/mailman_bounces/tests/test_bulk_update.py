@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mailman_bounces.tests.helpers import commit, make_list, member
 
-EMAILS = [f'm{number}@example.org' for number in range(5)]
+EMAILS = [f'm{number}@example.org' for number in range(6)]
 
 
 def _statements(run) -> list[str]:
@@ -43,7 +43,10 @@ def test_rows_with_their_own_values_and_columns(mailman):
             # Another set of columns, and a row named twice: the last wins.
             {'id': ids[2], 'total_warnings_sent': 2},
             {'id': ids[2], 'total_warnings_sent': 7},
-            {'id': ids[3], 'bounce_score': 9, 'last_bounce_received': when}]
+            {'id': ids[3], 'bounce_score': 9, 'last_bounce_received': when},
+            # A row named twice with other attributes: both apply.
+            {'id': ids[5], 'bounce_score': 2, 'last_bounce_received': when},
+            {'id': ids[5], 'total_warnings_sent': 4}]
     store = config.db.store
     # Loaded objects see the new values (ids[4] is loaded and untouched).
     assert members[0].bounce_score == 0
@@ -63,15 +66,18 @@ def test_rows_with_their_own_values_and_columns(mailman):
         0, None)
     assert got[ids[2]].total_warnings_sent == 7
     assert got[ids[3]].bounce_score == 9
+    assert (got[ids[5]].bounce_score, got[ids[5]].last_bounce_received,
+            got[ids[5]].total_warnings_sent) == (2, when, 4)
     assert got[ids[4]].bounce_score == 0
     assert got[ids[4]].total_warnings_sent == 0
     assert (got[ids[1]].preferences.delivery_status
             == DeliveryStatus.by_bounces)
     assert got[ids[0]].preferences.delivery_status != (
         DeliveryStatus.by_bounces)
-    # One statement per set of columns; on PostgreSQL the rows travel as
-    # arrays, not as one statement per row.
-    assert len(statements) == 2
+    # One statement per set of columns (three, once the rows of ids[5] are
+    # merged); on PostgreSQL the rows travel as arrays, not as one
+    # statement per row.
+    assert len(statements) == 3
     if config.db.engine.dialect.name == 'postgresql':
         assert all('unnest(' in statement for statement in statements)
 
