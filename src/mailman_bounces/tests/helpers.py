@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
 from mailman_bounces.tests.samples import arf, dsn
 
 
@@ -101,3 +105,27 @@ def events(**filters):
     for key, value in filters.items():
         query = query.where(getattr(BounceEvent, key) == value)
     return config.db.store.execute(query).scalars().all()
+
+
+class SentStatement(NamedTuple):
+    text: str
+    parameters: Any
+    many: bool
+
+
+@contextmanager
+def sent_statements() -> Iterator[list[SentStatement]]:
+    """The SQL statements sent to the database within the block, in order
+    (a statement with many parameter sets counts once)."""
+    from mailman.config import config
+    from sqlalchemy import event
+    sent: list[SentStatement] = []
+
+    def capture(conn, cursor, statement, parameters, context, many):
+        sent.append(SentStatement(statement, parameters, many))
+    engine = config.db.engine
+    event.listen(engine, 'before_cursor_execute', capture)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, 'before_cursor_execute', capture)

@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mailman_bounces.tests.helpers import commit, make_list, member
+from mailman_bounces.tests.helpers import (
+    commit,
+    make_list,
+    member,
+    sent_statements,
+)
 
 EMAILS = [f'm{number}@example.org' for number in range(6)]
-
-
-def _statements(run) -> list[str]:
-    from mailman.config import config
-    from sqlalchemy import event
-    seen: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, many):
-        if statement.lstrip().upper().startswith('UPDATE'):
-            seen.append(statement)
-    engine = config.db.engine
-    event.listen(engine, 'before_cursor_execute', capture)
-    try:
-        run()
-    finally:
-        event.remove(engine, 'before_cursor_execute', capture)
-    return seen
 
 
 def test_rows_with_their_own_values_and_columns(mailman):
@@ -50,8 +38,10 @@ def test_rows_with_their_own_values_and_columns(mailman):
     store = config.db.store
     # Loaded objects see the new values (ids[4] is loaded and untouched).
     assert members[0].bounce_score == 0
-    statements = _statements(
-        lambda: update_by_primary_key(store, Member, rows))
+    with sent_statements() as sent:
+        update_by_primary_key(store, Member, rows)
+    statements = [statement.text for statement in sent
+                  if statement.text.lstrip().upper().startswith('UPDATE')]
     update_by_primary_key(store, Preferences, [
         {'id': members[1].preferences.id,
          'delivery_status': DeliveryStatus.by_bounces}])

@@ -10,6 +10,7 @@ from mailman_bounces.tests.helpers import (
     commit,
     make_list,
     member,
+    sent_statements,
     virgin_messages,
 )
 
@@ -51,34 +52,25 @@ def _bodies() -> dict[str, str]:
             for _, _, msg in virgin_messages()}
 
 
-def _select_counts(run) -> dict[str, int]:
-    """How often `run()` reads the domain and mailing-list tables."""
+def _select_counts(statements) -> dict[str, int]:
+    """How often `statements` read the tables a notice batch loads."""
     import re
-
-    from mailman.config import config
-    from sqlalchemy import event
     counts = {'domain': 0, 'mailinglist': 0, 'member': 0, 'bounces_event': 0}
-
-    def capture(conn, cursor, statement, parameters, context, many):
-        if not statement.lstrip().upper().startswith('SELECT'):
-            return
-        tables = re.search(r'\bFROM\s+(\w+)', statement, re.IGNORECASE)
-        if tables and tables.group(1).lower() in counts:
-            counts[tables.group(1).lower()] += 1
-    engine = config.db.engine
-    event.listen(engine, 'before_cursor_execute', capture)
-    try:
-        run()
-    finally:
-        event.remove(engine, 'before_cursor_execute', capture)
+    for statement in statements:
+        if not statement.text.lstrip().upper().startswith('SELECT'):
+            continue
+        table = re.search(r'\bFROM\s+(\w+)', statement.text,
+                          re.IGNORECASE)
+        if table and table.group(1).lower() in counts:
+            counts[table.group(1).lower()] += 1
     return counts
 
 
 def test_a_batch_looks_each_list_and_domain_up_once(lists):
     _summaries(lists)
-    sent: list[int] = []
-    counts = _select_counts(lambda: sent.append(_deliver()))
-    assert sent == [4]
+    with sent_statements() as statements:
+        assert _deliver() == 4
+    counts = _select_counts(statements)
     # One read loads the four lists; each of the two domains is read once
     # (three statements: core's lookup counts twice, then loads it), not
     # three times per notice as core's rendering would.
@@ -189,9 +181,9 @@ def test_a_batch_reads_the_members_and_events_it_is_about_once(lists):
                      member_id=found.id, event_id=event.id,
                      warning_number=1)
     commit()
-    sent: list[int] = []
-    counts = _select_counts(lambda: sent.append(_deliver()))
-    assert sent == [3]
+    with sent_statements() as statements:
+        assert _deliver() == 3
+    counts = _select_counts(statements)
     # The administrators, then the three members in one read; the three
     # events in one read; the list once (not again for each member's
     # preferred language).

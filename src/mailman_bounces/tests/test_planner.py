@@ -15,7 +15,12 @@ from datetime import timedelta
 import pytest
 
 from mailman_bounces.tests.databases import selected_backend
-from mailman_bounces.tests.helpers import bounce, commit, make_list
+from mailman_bounces.tests.helpers import (
+    bounce,
+    commit,
+    make_list,
+    sent_statements,
+)
 
 pytestmark = pytest.mark.skipif(
     selected_backend() != 'sqlite',
@@ -26,18 +31,10 @@ def _plans(step, table: str = 'bounces_event') -> dict[str, str]:
     """Run `step`; return each statement it sent about `table` with
     SQLite's plan for it."""
     from mailman.config import config
-    from sqlalchemy import event
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, many):
-        if table in statement and not many:
-            seen.append((statement, parameters))
-    engine = config.db.engine
-    event.listen(engine, 'before_cursor_execute', capture)
-    try:
+    with sent_statements() as sent:
         step()
-    finally:
-        event.remove(engine, 'before_cursor_execute', capture)
+    seen = [(statement.text, statement.parameters) for statement in sent
+            if table in statement.text and not statement.many]
     connection = config.db.store.connection().connection.dbapi_connection
     plans = {}
     for statement, parameters in seen:

@@ -8,6 +8,7 @@ from mailman_bounces.tests.helpers import (
     events,
     make_list,
     member,
+    sent_statements,
     state,
 )
 
@@ -217,7 +218,6 @@ def test_a_batch_is_written_with_a_few_statements(mailman):
         make_testable_runner,
         specialized_message_from_string,
     )
-    from sqlalchemy import event
 
     from mailman_bounces.runners.bounce import BounceRunner
     from mailman_bounces.tests.samples import dsn
@@ -229,20 +229,13 @@ def test_a_batch_is_written_with_a_few_statements(mailman):
             config.switchboards['bounces'].enqueue(
                 specialized_message_from_string(dsn(email)),
                 listid=mlist.list_id)
-        seen = []
-
-        def count_inserts(conn, cursor, statement, *args):
-            if statement.lstrip().upper().startswith('INSERT'):
-                seen.append(statement.split('(')[0].split()[-1])
-        engine = config.db.engine
-        event.listen(engine, 'before_cursor_execute', count_inserts)
-        try:
+        with sent_statements() as sent:
             make_testable_runner(BounceRunner, 'bounces').run()
-        finally:
-            event.remove(engine, 'before_cursor_execute', count_inserts)
         assert len([e for e in events() if e.list_id == mlist.list_id]) \
             == count
-        return seen
+        return [statement.text.split('(')[0].split()[-1]
+                for statement in sent
+                if statement.text.lstrip().upper().startswith('INSERT')]
     # One insert of the stored messages and one of the events, whether
     # the batch holds 2 bounces or 20.
     assert len(inserts_registering(2)) == 2
