@@ -24,6 +24,7 @@ setup(
             'database/alembic/*.mako',
             'database/alembic/versions/*.py',
             'tests/data/**/*',
+            'web/templates/**/*',
         ],
     },
     install_requires=[
@@ -37,12 +38,24 @@ setup(
         'atpublic',
         'click',
         'falcon',
+        # ESP webhook signatures (SNS, SendGrid), Standard Webhooks.
+        'cryptography',
+        'standardwebhooks',
+        # Linear-time regular expressions for the list owners' rules.
+        'google-re2',
     ],
     extras_require={
-        'test': ['pytest', 'hypothesis', 'schemathesis', 'requests', 'ruff'],
+        # nose2 and flufl.testing run Mailman's own test suite with the
+        # plugin enabled (mailman_bounces/tests/core_suite.py).
+        'test': ['pytest', 'hypothesis', 'schemathesis', 'requests', 'ruff',
+                 'nose2', 'flufl.testing'],
         'postgresql': ['psycopg2-binary'],
         'mysql': ['pymysql'],
         'plot': ['matplotlib'],
+        # The Django app for a Postorius site (mailman_bounces.web) and its
+        # browser tests.
+        'web': ['postorius==1.3.13', 'mailmanclient==3.3.5',
+                'django-mailman3==1.3.15', 'matplotlib', 'selenium'],
     },
     entry_points={
         'console_scripts': [

@@ -8,7 +8,11 @@ DMARC).  The same events go through:
 * Mailman core (plugin disabled), at 10k events: its real cadence (the
   bounce runner registers one bounce per transaction, then processes every
   pending event with ``process_event`` and runs ``send_warnings_and_remove``
-  after every queue file) and in batches of 100 bounces;
+  after every queue file) and in batches of 100 bounces; at its real
+  cadence also at 100,000 members (3,000 events: its cost per bounce is
+  dominated by the warnings scan over every member, which does not depend
+  on the number of events), so that every plugin run is compared with core
+  at the same number of members;
 * the plugin, at every size: registration as its bounce runner does it
   (100 bounces at a time, with a few statements and one transaction) and
   the periodic pass (every 1,000 bounces
@@ -25,6 +29,8 @@ src/mailman_bounces/docs/benchmarks.rst.
 
     python bench/policy_bench.py                 # everything (about an hour)
     python bench/policy_bench.py --quick         # 10k events only
+    python bench/policy_bench.py --events 3000,10000 --merge --docs
+        # re-run some sizes, keep the other results of the last run
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ DAYS = 30
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 PG_SERVER = os.environ.get('MAILMAN_BOUNCES_PG_URL',
                            'postgresql://postgres@127.0.0.1:5432/postgres')
+# The benchmark's PostgreSQL databases are named PREFIX_...
+PREFIX = os.environ.get('MAILMAN_BOUNCES_BENCH_PREFIX', 'mbbench')
 
 
 # --------------------------------------------------------------------------
@@ -364,14 +372,15 @@ def run_plugin(bounces: Iterator[Bounce], count: int) -> dict:
     # are timed apart (notices grow with the actions taken, not with the
     # events).
     inner = {'warnings': 0.0, 'notices': 0.0}
-    bounce_pass.warn_and_remove = _timed(inner, 'warnings',
-                                         bounce_pass.warn_and_remove)
+    bounce_pass.queue_warnings_and_removals = _timed(
+        inner, 'warnings', bounce_pass.queue_warnings_and_removals)
     bounce_pass.deliver_notices = _timed(inner, 'notices',
                                          bounce_pass.deliver_notices)
     # Within the notices: the time of each kind's handler.
-    from mailman_bounces.app import notices
-    for kind, handler in list(notices._HANDLERS.items()):
-        notices._HANDLERS[kind] = _timed(NOTICE_SECONDS, kind, handler)
+    from mailman_bounces.app.notice_handlers import HANDLERS
+    for kind, handler in HANDLERS.items():
+        handler.carry_out = _timed(NOTICE_SECONDS, str(kind),
+                                   handler.carry_out)
 
     def run_pass():
         started = time.perf_counter()
@@ -439,8 +448,10 @@ def idle_warnings_pass(impl: str) -> float:
         else:
             from mailman.utilities.datetime import now
 
-            from mailman_bounces.app.warnings import send_warnings_and_remove
-            send_warnings_and_remove(now())
+            from mailman_bounces.app.warnings import (
+                queue_warnings_and_removals,
+            )
+            queue_warnings_and_removals(now())
             config.db.commit()
     return (time.perf_counter() - started) / 5
 
@@ -513,6 +524,14 @@ def worker(args) -> None:
 # --------------------------------------------------------------------------
 # The orchestrator.
 
+def _pg_url(database: str) -> str:
+    """The URL of `database` on the benchmark's server (also when the
+    server is reached through a socket named in the URL's query)."""
+    from sqlalchemy.engine import make_url
+    return make_url(PG_SERVER).set(database=database).render_as_string(
+        hide_password=False)
+
+
 class Backend:
     """Fresh copies of a built site, on SQLite or PostgreSQL."""
 
@@ -534,7 +553,7 @@ class Backend:
     def site_url(self, members: int) -> str | None:
         if self.name == 'sqlite':
             return None
-        return PG_SERVER.rsplit('/', 1)[0] + f'/mbbench_site_{members}'
+        return _pg_url(f'{PREFIX}_site_{members}')
 
     def template_var(self, members: int) -> Path:
         return self.workdir / f'site-{members}' / 'var'
@@ -544,8 +563,8 @@ class Backend:
         shutil.rmtree(var.parent, ignore_errors=True)
         var.mkdir(parents=True)
         if self.name == 'postgresql':
-            self._sql(f'DROP DATABASE IF EXISTS mbbench_site_{members}')
-            self._sql(f'CREATE DATABASE mbbench_site_{members}')
+            self._sql(f'DROP DATABASE IF EXISTS {PREFIX}_site_{members}')
+            self._sql(f'CREATE DATABASE {PREFIX}_site_{members}')
         config = write_config(var, self.site_url(members), plugin)
         run_worker(['--config', str(config), '--members', str(members),
                     '--build'])
@@ -557,18 +576,18 @@ class Backend:
         shutil.copytree(self.template_var(members), var)
         url = None
         if self.name == 'postgresql':
-            database = f'mbbench_{name}'.replace('-', '_')
+            database = f'{PREFIX}_{name}'.replace('-', '_')
             self._sql(f'DROP DATABASE IF EXISTS {database}')
             self._sql(f'CREATE DATABASE {database} TEMPLATE '
-                      f'mbbench_site_{members}')
-            url = PG_SERVER.rsplit('/', 1)[0] + f'/{database}'
+                      f'{PREFIX}_site_{members}')
+            url = _pg_url(database)
         return write_config(var, url, plugin)
 
     def drop(self, name: str) -> None:
         shutil.rmtree(self.workdir / name, ignore_errors=True)
         if self.name == 'postgresql':
             self._sql('DROP DATABASE IF EXISTS '
-                      + f'mbbench_{name}'.replace('-', '_'))
+                      + f'{PREFIX}_{name}'.replace('-', '_'))
 
 
 def run_worker(arguments: list[str]) -> dict:
@@ -581,10 +600,12 @@ def run_worker(arguments: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def plan(quick: bool, scale: float = 1.0) -> list[tuple]:
+def plan(quick: bool, scale: float = 1.0,
+         core_events: int = 3_000) -> list[tuple]:
     """(impl, cadence, members, events) in run order."""
     runs = [('core', 'real', 10_000, 10_000),
             ('core', 'batch', 10_000, 10_000),
+            ('core', 'real', 100_000, core_events),
             ('plugin', '-', 10_000, 10_000),
             ('plugin', '-', 100_000, 10_000)]
     if not quick:
@@ -609,16 +630,23 @@ def _caps(option: str) -> dict[str, int]:
 
 def orchestrate(args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix='mailman-bounces-bench-'))
-    results = []
+    results: list[dict] = []
+
+    def merge(results: list[dict]) -> list[dict]:
+        # Read again at each write: the SQLite and PostgreSQL runs may go
+        # side by side in two processes, each adding its own results.
+        return merged(results, last_run()) if args.merge else results
     try:
         for backend_name in args.backends.split(','):
             backend = Backend(backend_name, workdir)
             cap = _caps(args.max_events).get(backend_name)
             sizes = {int(n) for n in args.events.split(',') if n}
-            runs = [run for run in plan(args.quick, args.scale)
+            runs = [run for run in plan(args.quick, args.scale,
+                                        args.core_events)
                     if args.only in ('all', run[0])
                     and (cap is None or run[3] <= cap)
-                    and (not sizes or run[3] in sizes)]
+                    and (not sizes or run[3] in sizes)
+                    and (not args.members or run[2] == args.members)]
             for members in sorted({r[2] for r in runs}):
                 print(f'[{backend_name}] building a site of {members} '
                       'members', flush=True)
@@ -634,14 +662,41 @@ def orchestrate(args) -> None:
                     '--cadence', cadence, '--members', str(members),
                     '--events', str(events)])
                 result['backend'] = backend_name
+                result['date'] = time.strftime('%Y-%m-%d')
                 print('    ', json.dumps(result), flush=True)
                 results.append(result)
                 backend.drop(name)
                 # Keep what is measured so far if a long run is cut off.
-                report(results, docs=False, quiet=True)
+                report(merge(results), docs=False, quiet=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report(results, args.docs)
+    report(merge(results), args.docs)
+
+
+def _key(result: dict) -> tuple:
+    return (result['backend'], result['impl'], result['cadence'],
+            result['members'], result['events'])
+
+
+def last_run() -> dict:
+    """The results of the last run (bench/results/policy.json)."""
+    path = RESULTS / 'policy.json'
+    if not path.exists():
+        return {'results': []}
+    return json.loads(path.read_text())
+
+
+def merged(results: list[dict], earlier: dict) -> list[dict]:
+    """`results`, plus those of `earlier` (see `last_run`) for the
+    configurations not run now, each with its date."""
+    fresh = {_key(result) for result in results}
+    kept = [dict(result, date=result.get('date', earlier.get('date')))
+            for result in earlier['results'] if _key(result) not in fresh]
+    order = {backend: n for n, backend in enumerate(
+        dict.fromkeys(r['backend'] for r in results + kept))}
+    return sorted(results + kept, key=lambda r: (
+        order[r['backend']], r['impl'] != 'core', r['events'],
+        r['members'], r['cadence']))
 
 
 def _rst_table(rows: list[tuple[str, ...]]) -> str:
@@ -655,15 +710,28 @@ def _rst_table(rows: list[tuple[str, ...]]) -> str:
     return '\n'.join(lines)
 
 
+def _core_at(results: list[dict], result: dict) -> dict | None:
+    """Core at its real cadence, same backend and number of members, from
+    the same run (a run on a busier machine would skew the ratio)."""
+    return next((r for r in results if r['backend'] == result['backend']
+                 and r['impl'] == 'core' and r['cadence'] == 'real'
+                 and r['members'] == result['members']
+                 and r.get('date') == result.get('date')), None)
+
+
+def _without_notices(result: dict) -> float:
+    return result['register_ms'] + result['process_ms'] + (
+        result['warnings_ms'])
+
+
 def _table(results: list[dict]) -> str:
     header = ('backend', 'impl', 'members', 'events', 'register ms',
               'process ms', 'warnings ms', 'notices ms', 'total ms/bounce',
-              'vs core', 'idle warnings ms', 'peak MB', 'disabled', 'removed')
+              'vs core', 'idle warnings ms', 'peak MB', 'disabled', 'removed',
+              'run')
     rows = [header]
     for result in results:
-        core = next((r for r in results if r['backend'] == result['backend']
-                     and r['impl'] == 'core' and r['cadence'] == 'real'),
-                    None)
+        core = _core_at(results, result)
         ratio = (f"{core['total_ms'] / result['total_ms']:.1f}x"
                  if core else '-')
         impl = result['impl'] if result['impl'] == 'plugin' else (
@@ -677,7 +745,29 @@ def _table(results: list[dict]) -> str:
                      f"{result['total_ms']:.3f}", ratio,
                      f"{result['idle_warnings_ms']:.1f}",
                      f"{result['peak_rss_mb']:.0f}",
-                     str(result['disabled']), str(result['removed'])))
+                     str(result['disabled']), str(result['removed']),
+                     result.get('date', '-')))
+    return _rst_table(rows)
+
+
+def _growth_table(results: list[dict]) -> str:
+    """The plugin's cost per bounce at each size against its cost at the
+    smallest size, same backend and members: total, and without notices
+    (their number follows the members disabled, not the bounces)."""
+    header = ('backend', 'members', 'events', 'total ms', 'x smallest',
+              'w/o notices ms', 'x smallest ')
+    rows = [header]
+    plugin = [r for r in results if r['impl'] == 'plugin']
+    for result in plugin:
+        base = min((r for r in plugin if r['backend'] == result['backend']
+                    and r['members'] == result['members']
+                    and r.get('date') == result.get('date')),
+                   key=lambda r: r['events'])
+        rows.append((result['backend'], f"{result['members']:,}",
+                     f"{result['events']:,}", f"{result['total_ms']:.3f}",
+                     f"{result['total_ms'] / base['total_ms']:.2f}x",
+                     f"{_without_notices(result):.3f}",
+                     f"{_without_notices(result) / _without_notices(base):.2f}x"))
     return _rst_table(rows)
 
 
@@ -709,17 +799,21 @@ def report(results: list[dict], docs: bool, quiet: bool = False) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = _table(results)
     tenths = _tenths_table(results)
+    growth = _growth_table(results)
     stamp = time.strftime('%Y-%m-%d')
     (RESULTS / 'policy.json').write_text(json.dumps(
         {'date': stamp, 'results': results}, indent=2) + '\n')
-    (RESULTS / 'policy.txt').write_text(f'{table}\n\n{tenths}\n')
+    (RESULTS / 'policy.txt').write_text(f'{table}\n\n{tenths}\n\n'
+                                        f'{growth}\n')
     if not quiet:
         print(table)
         print(tenths)
+        print(growth)
     if docs and DOCS.exists():
         text = DOCS.read_text(encoding='utf-8')
         text = _replace_block(text, 'policy-benchmark', table)
         text = _replace_block(text, 'policy-tenths', tenths)
+        text = _replace_block(text, 'policy-growth', growth)
         DOCS.write_text(text, encoding='utf-8')
 
 
@@ -736,6 +830,14 @@ def main() -> None:
                      help='run only the configurations of these sizes')
     run.add_argument('--only', choices=('all', 'core', 'plugin'),
                      default='all', help='run only these configurations')
+    run.add_argument('--core-events', type=int, default=3_000,
+                     help="core's events at 100,000 members (its cost per "
+                          'bounce hardly depends on them)')
+    run.add_argument('--members', type=int, default=0,
+                     help='run only the configurations of this many members')
+    run.add_argument('--merge', action='store_true',
+                     help='keep the last results of the configurations '
+                          'not run now')
     run.add_argument('--scale', type=float, default=1.0,
                      help='shrink every size (e.g. 0.01 to try it out)')
     work = sub.add_parser('worker')

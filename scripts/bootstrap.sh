@@ -17,6 +17,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "Installing mailman-bounces and its dependencies into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -c constraints.txt \
-        -e '.[test,postgresql,mysql,plot]'
+        -e '.[test,postgresql,mysql,plot,web]'
     echo "$wanted" > "$stamp"
 fi

@@ -1,510 +1,775 @@
 """The main job: a real Mailman instance with mailman-bounces, under ./var.
 
 ``./run-demo`` (this script's ``run``) sets up and starts a local Mailman
-3.3.10 instance on SQLite with the plugin enabled (LMTP, REST, bounce and
-periodic runners, and a local mail sink instead of an MTA), creates a list
-with members, and then plays a month of bounces: real bounce messages of
-several mail servers are delivered to the list over LMTP day after day, the
-runners register and process them, and time moves forward between days.
-At the end it shows what happened through the REST API and the ``mailman
-bounces`` commands, and leaves the instance running.
+3.3.10 instance on SQLite with the plugin enabled (LMTP, REST and bounce
+runners, and a local mail sink instead of an MTA), creates a list with
+members, and plays a month of bounces: real-looking bounce messages of
+several mail servers arrive over LMTP day after day, the bounce runner
+registers them, and a bounce pass applies the list's policy each day.  Then
+it shows what happened through the REST API and the ``mailman bounces``
+commands, tells the story from what the instance reports, checks it against
+what should have happened (`demo_scenes`), and leaves the instance running.
+It exits non-zero, naming the difference, when the story did not happen.
 
-Time: the runners use the real clock, so "a day passes" is simulated by
-moving everything the instance remembers (bounce times, warning times,
-freezes, leases, token expiry) one day into the past while it is idle.
+Time: the instance runs on a shifted clock (`mailman_bounces.testing.clock`,
+a second plugin every Mailman process loads): Mailman's ``now()`` is the
+real time plus an offset kept in ``var/demo/clock``.  Day 1 is a Monday
+about a month ago; between days the demo moves the offset forward, and the
+whole instance (runners, REST, commands) is a day later at once.  Nothing
+stored is rewritten.
+
+Passes: while the story plays, the periodic pass runner is not started and
+the demo runs each day's pass itself (``mailman bounces process``, the same
+pass), after everything of that day has arrived: a pass of the runner's own
+in the middle of the Gmail outage's 40 bounces would score the first few
+before the outage is recognised, and the story would depend on timing.
+``./run-demo start`` starts the instance with the runner, like a site.
 
     ./run-demo            set up from scratch and play the scenario
     ./run-demo start      start the instance again (after stop)
     ./run-demo stop       stop it
     ./run-demo status     is it running?
     ./run-demo reset      stop it and delete ./var
+
+The environment may move it: MAILMAN_BOUNCES_DEMO_VAR (the directory, ./var
+by default) and MAILMAN_BOUNCES_DEMO_PORT_BASE (REST on base+1, LMTP on
+base+24, the mail sink on base+25, Dovecot's IMAP on base+43, Postorius
+on base+80; 18000 by default).
+
+The bounce mailbox: when Dovecot is installed (Debian's dovecot-imapd), the
+demo also runs a private Dovecot (`mailman_bounces.testing.dovecot`, its
+files in a directory of its own that Dovecot's users can reach, linked from
+``var/demo/dovecot``), configures it as ``[mailbox.demo]`` and puts one
+scene's bounces into its INBOX; like the passes, the demo polls it itself
+while the story plays (``mailman bounces mailboxes --poll demo``), and the
+bouncemail runner polls it once live.  Without Dovecot it says it skipped
+that part.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import smtplib
-import sqlite3
+import socket
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
 from base64 import b64encode
-from datetime import datetime, timedelta
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import message_from_binary_file
+from email.header import decode_header, make_header
+from email.utils import getaddresses
 from pathlib import Path
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
+from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
+import demo_scenes as story
+from demo_scenes import LIST, LIST_ID, Check, Delivery, Mail, Seen
+from demo_web import ADMIN_LOGIN, OWNER_LOGIN
+
+from mailman_bounces.testing import dovecot
+from mailman_bounces.testing.clock import read_offset, set_offset
+
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / 'var'
-ETC = VAR / 'etc'
-OUTBOX = VAR / 'demo' / 'outbox'
-SINK_PID = VAR / 'demo' / 'sink.pid'
-BASE = int(os.environ.get('MAILMAN_BOUNCES_DEMO_PORT_BASE', '18000'))
-LMTP_PORT, SMTP_PORT, REST_PORT = BASE + 24, BASE + 25, BASE + 1
-REST = f'http://127.0.0.1:{REST_PORT}/3.1'
-AUTH = 'Basic ' + b64encode(b'restadmin:restpass').decode()
-DOMAIN = 'lists.demo.example'
-LIST = f'members@{DOMAIN}'
-LIST_ID = f'members.{DOMAIN}'
 BIN = Path(sys.executable).parent
+AUTH = 'Basic ' + b64encode(b'restadmin:restpass').decode()
 
-PEOPLE = {
-    'anne@dead-mailbox.example': 'Anne (her mailbox was closed)',
-    'bart@strict-dmarc.example': 'Bart (his provider enforces DMARC)',
-    'cris@full-mailbox.example': 'Cris (her mailbox is often full)',
-    'dave@complainer.example': 'Dave (reports the list as spam)',
-    'erin@away.example': 'Erin (on holiday, auto-replies)',
-    'fred@fine.example': 'Fred (never bounces)',
-}
-GMAIL = [f'reader{n}@gmail.com' for n in range(40)]
-DEAD_GMAIL = GMAIL[0]
+# Generous: a loaded machine with two cores starts Mailman's dozen runner
+# processes in well under a minute.
+START_TIMEOUT = 180
+# What the command lines of the demo's two daemons contain.
+MASTER, SINK, WEB = 'master', 'demo_sink.py', 'demo_web.py'
+SETTLE_TIMEOUT = 120
 
+# How often the periodic runner passes once the instance is live.
+PASS_INTERVAL = '2s'
 
-# --------------------------------------------------------------------------
-# The instance.
+# Queues where a message stays for good (or for a long retry period): the
+# demo does not wait for them to empty, it checks that they are empty.
+TERMINAL_QUEUES = ('bad', 'retry', 'shunt')
 
-def mailman(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [str(BIN / 'mailman'), '-C', str(ETC / 'mailman.cfg')]
-    if os.geteuid() == 0:
-        command.append('--run-as-root')
-    result = subprocess.run(command + list(args), capture_output=True,
-                            text=True, cwd=ROOT, check=False)
-    if check and result.returncode != 0:
-        raise SystemExit(f'mailman {" ".join(args)} failed:\n'
-                         f'{result.stdout}{result.stderr}')
-    return result
+# Mailman settings that must not leak in from the caller's environment (the
+# test suite sets the first one for its own Mailman).
+FOREIGN_ENVIRONMENT = ('MAILMAN_EXTRA_TESTING_CFG', 'MAILMAN_VAR_DIR',
+                       'MAILMAN_CONFIG_FILE')
 
 
-def write_config() -> None:
-    ETC.mkdir(parents=True, exist_ok=True)
-    (ETC / 'bounces.cfg').write_text("""\
-# The demo's plugin settings: a pass every 2 seconds instead of a minute.
+class DemoError(SystemExit):
+    """The demo cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    rest: int
+    lmtp: int
+    smtp: int
+    hooks: int
+    imap: int
+    web: int
+
+    @classmethod
+    def from_base(cls, base: int) -> Ports:
+        return cls(rest=base + 1, lmtp=base + 24, smtp=base + 25,
+                   hooks=base + 26, imap=base + 43, web=base + 80)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server the demo talks to: its name, the file naming the process
+    that runs it, and how to tell that it answers."""
+
+    name: str
+    pid_file: Path
+    answers: Callable[[], bool]
+
+
+def shown(path: Path) -> str:
+    """`path` as the user would type it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class Instance:
+    """The demo's Mailman instance: its directory, ports and processes."""
+
+    def __init__(self, var: Path, ports: Ports) -> None:
+        self.var = var
+        self.ports = ports
+        self.etc = var / 'etc'
+        self.config_file = self.etc / 'mailman.cfg'
+        self.demo = var / 'demo'
+        self.outbox = self.demo / 'outbox'
+        self.clock = self.demo / 'clock'
+        self.sink_pid = self.demo / 'sink.pid'
+        self.web_pid = self.demo / 'web.pid'
+        # The private Dovecot: its directory (a link), pid and password.
+        self.dovecot_dir = self.demo / 'dovecot'
+        self.dovecot_pid = self.demo / 'dovecot.pid'
+        self.mailbox_password = self.demo / 'mailbox-password'
+        self.has_dovecot = dovecot.available()
+        self.web_url = f'http://127.0.0.1:{ports.web}'
+        self.master_pid = var / 'master.pid'
+        self.rest_url = f'http://127.0.0.1:{ports.rest}/3.1'
+        self.env = {name: value for name, value in os.environ.items()
+                    if name not in FOREIGN_ENVIRONMENT}
+
+    # ---- configuration
+
+    def write_config(self, live: bool) -> None:
+        """The instance's configuration; `live`: with the periodic pass
+        runner (see the module documentation)."""
+        self.etc.mkdir(parents=True, exist_ok=True)
+        self.demo.mkdir(parents=True, exist_ok=True)
+        (self.etc / 'bounces.cfg').write_text(f"""\
+# The demo's plugin settings: passes more often than a site's every minute.
 [bounces]
-pass_interval: 2s
-""", encoding='utf-8')
-    (ETC / 'mailman.cfg').write_text(f"""\
+pass_interval: {PASS_INTERVAL}
+# The members' re-enable page of the demo's Postorius (scripts/demo_web.py).
+reenable_url: {self.web_url}/postorius/bounces/reenable/$token/
+
+[list_defaults]
+# The demo sends no posts, so nothing it bounces was signed: its bounces
+# come to core's unsigned VERP address and are unverified evidence, which
+# the demo counts as core does.  (A site keeps the default, probe: see
+# docs/verp.rst.)  A forged signed address is never counted, whatever
+# this says.
+unverified_action: count
+
+# The ESP webhook listener (the bouncehook runner), and the callback runner
+# looking for callbacks to send every second.
+[webhooks]
+enabled: yes
+host: 127.0.0.1
+port: {self.ports.hooks}
+
+[callbacks]
+interval: 1s
+{story.webhook_endpoints()}{self._mailbox_section(live)}""", encoding='utf-8')
+        self.config_file.write_text(f"""\
 # A demo Mailman instance with mailman-bounces (see scripts/demo.py).
 [mailman]
 layout: demo
-site_owner: postmaster@{DOMAIN}
+site_owner: {story.SITE_ADMIN}
 
 [paths.demo]
-var_dir: {VAR}
+var_dir: {self.var}
 
 [mta]
 incoming: mailman.mta.null.NullMTA
 smtp_host: 127.0.0.1
-smtp_port: {SMTP_PORT}
+smtp_port: {self.ports.smtp}
 lmtp_host: 127.0.0.1
-lmtp_port: {LMTP_PORT}
+lmtp_port: {self.ports.lmtp}
 
 [webservice]
 hostname: 127.0.0.1
-port: {REST_PORT}
+port: {self.ports.rest}
 
 [runner.bounces]
 # Pick bounces up at once (the plugin's default is every 10 seconds).
 sleep_time: 1s
 
+[runner.bouncepass]
+# {'yes: passes every pass_interval, like a site.' if live else
+   'no: the demo runs each pass itself while the story plays.'}
+start: {'yes' if live else 'no'}
+
 [plugin.bounces]
 class: mailman_bounces.plugin.BouncesPlugin
 component_package: mailman_bounces
 enabled: yes
-configuration: {ETC / 'bounces.cfg'}
+configuration: {self.etc / 'bounces.cfg'}
+
+[plugin.clock]
+# The demo's clock: Mailman's now() is shifted by the offset in this file.
+class: mailman_bounces.testing.clock.ShiftedClock
+component_package: mailman_bounces.testing
+enabled: yes
+configuration: {self.clock}
 """, encoding='utf-8')
 
+    def _mailbox_section(self, live: bool) -> str:
+        if not self.has_dovecot:
+            return ''
+        return story.mailbox_section(self.ports.imap, self._dovecot().user,
+                                     str(self.mailbox_password), live)
 
-def running() -> bool:
+    # ---- the bounce mailbox (a private Dovecot)
+
+    def _dovecot(self) -> dovecot.Dovecot:
+        """The demo's Dovecot, in the directory `dovecot_dir` links to."""
+        return dovecot.Dovecot(root=self.dovecot_dir.resolve(),
+                               imap=self.ports.imap, imaps=0, pop3=0, pop3s=0)
+
+    def mailbox(self) -> dovecot.Dovecot | None:
+        """The demo's Dovecot, or None when Dovecot is not installed."""
+        return self._dovecot() if self.has_dovecot else None
+
+    def poll_mailbox(self, name: str) -> None:
+        """Poll a bounce mailbox now (what the bouncemail runner does)."""
+        self.mailman('bounces', 'mailboxes', '--poll', name)
+
+    def _start_dovecot(self) -> None:
+        if not self.has_dovecot or self._pid(self.dovecot_pid) is not None:
+            return
+        if not self.dovecot_dir.resolve().is_dir():
+            # Dovecot's own users must reach its files: not under a home
+            # directory only its owner may enter, as var/ may be.
+            self.dovecot_dir.unlink(missing_ok=True)
+            self.dovecot_dir.symlink_to(tempfile.mkdtemp(
+                prefix='mailman-bounces-demo-dovecot-'))
+        box = self._dovecot()
+        box.configure()
+        self.mailbox_password.write_text(box.password + '\n')
+        self.mailbox_password.chmod(0o600)
+        with open(self.demo / 'dovecot.log', 'w') as log:
+            server = subprocess.Popen(
+                box.command, start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=self.env)
+        self.dovecot_pid.write_text(str(server.pid))
+
+    def _dovecot_program(self) -> str:
+        # Its command line names its configuration file, which is ours.
+        return str(self._dovecot().config_file)
+
+    # ---- processes
+
+    def mailman(self, *args: str, check: bool = True
+                ) -> subprocess.CompletedProcess:
+        """Run a `mailman` command on the instance."""
+        result = subprocess.run(self._mailman_command(*args),
+                                capture_output=True, text=True, cwd=ROOT,
+                                env=self.env, check=False)
+        if check and result.returncode != 0:
+            raise DemoError(f'mailman {" ".join(args)} failed:\n'
+                            f'{result.stdout}{result.stderr}')
+        return result
+
+    def _mailman_command(self, *args: str) -> list[str]:
+        command = [str(BIN / 'mailman'), '-C', str(self.config_file)]
+        if os.geteuid() == 0:
+            command.append('--run-as-root')
+        return command + list(args)
+
+    def _pid(self, path: Path) -> int | None:
+        """The process id in `path`, if that process is alive and is still
+        the program that wrote it (a file left behind names a process id
+        that the system may since have given to another program)."""
+        try:
+            pid = int(path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if path == self.dovecot_pid:
+            program = self._dovecot_program()
+        else:
+            program = {self.sink_pid: SINK, self.web_pid: WEB}.get(
+                path, MASTER)
+        return pid if _runs(pid, program) else None
+
+    def _servers(self) -> list[Server]:
+        """The servers the demo talks to, and who runs them."""
+        mailman = self.master_pid
+        return [
+            Server(f'REST (port {self.ports.rest})', mailman,
+                   self._rest_answers),
+            Server(f'LMTP (port {self.ports.lmtp})', mailman,
+                   lambda: _greets(smtplib.LMTP, self.ports.lmtp)),
+            Server(f'the ESP webhook listener (port {self.ports.hooks})',
+                   mailman, lambda: _listens(self.ports.hooks)),
+            Server(f'the mail sink (SMTP, port {self.ports.smtp})',
+                   self.sink_pid,
+                   lambda: _greets(smtplib.SMTP, self.ports.smtp)),
+            Server(f'Postorius (port {self.ports.web})', self.web_pid,
+                   lambda: _http_answers(self.web_url + '/postorius/lists/')),
+        ] + ([Server(f'Dovecot (IMAP, port {self.ports.imap})',
+                     self.dovecot_pid, lambda: _listens(self.ports.imap))]
+             if self.has_dovecot else [])
+
+    def _rest_answers(self) -> bool:
+        try:
+            self.rest('GET', '/system/versions', timeout=5)
+            return True
+        except OSError:           # URLError, HTTPError, timeouts
+            return False
+
+    def answering(self) -> dict[str, bool]:
+        return {server.name: server.answers()
+                for server in self._servers()}
+
+    def wait_for_servers(self, timeout: float = START_TIMEOUT) -> None:
+        """Until every server answers; or name those that do not."""
+        deadline = time.monotonic() + timeout
+        while True:
+            silent = [name for name, up in self.answering().items() if not up]
+            if not silent:
+                return
+            if self.sink_pid.exists() and self._pid(self.sink_pid) is None:
+                log = (self.demo / 'sink.log').read_text()
+                raise DemoError(f'The mail sink exited:\n{log}')
+            if (self.dovecot_pid.exists()
+                    and self._pid(self.dovecot_pid) is None):
+                raise DemoError(
+                    'Dovecot exited:\n' + self._dovecot().log()
+                    + (self.demo / 'dovecot.log').read_text())
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f'Mailman did not start within {timeout:.0f}s: '
+                    f'{", ".join(silent)} did not answer; see '
+                    f'{shown(self.var / "logs")}/mailman.log and '
+                    f'{shown(self.demo)}/start.log.')
+            time.sleep(0.5)
+
+    def _refuse_foreign_servers(self) -> None:
+        """A port answering while our process for it is not running belongs
+        to another program: say so, rather than time out later."""
+        foreign = [server.name for server in self._servers()
+                   if self._pid(server.pid_file) is None and server.answers()]
+        if foreign:
+            raise DemoError(
+                f'{", ".join(foreign)}: in use by another program; stop it '
+                f'or set MAILMAN_BOUNCES_DEMO_PORT_BASE.')
+
+    def start(self, live: bool = True) -> None:
+        if not self.config_file.exists():
+            raise DemoError(f'No demo instance in {shown(self.var)}: run '
+                            f'./run-demo first.')
+        self._refuse_foreign_servers()
+        running = self._pid(self.master_pid) is not None
+        if not running:
+            self.write_config(live)
+        self._start_sink()
+        self._start_web()
+        self._start_dovecot()
+        if not running:
+            # The master keeps running: it must not hold our output pipes.
+            # --force: a master that was killed leaves its lock behind.
+            log = self.demo / 'start.log'
+            with open(log, 'w') as output:
+                started = subprocess.run(
+                    self._mailman_command('start', '--force'), stdout=output,
+                    stderr=output, stdin=subprocess.DEVNULL, cwd=ROOT,
+                    env=self.env, check=False)
+            if started.returncode != 0:
+                raise DemoError(f'mailman start failed:\n{log.read_text()}')
+        self.wait_for_servers()
+        print(f'Mailman {"was already" if running else "is"} running: REST '
+              f'at {self.rest_url}, LMTP at '
+              f'127.0.0.1:{self.ports.lmtp}, outgoing mail in '
+              f'{shown(self.outbox)}; Postorius at {self.web_url}/postorius/'
+              + (f'; the bounce mailbox (Dovecot) at imap://127.0.0.1:'
+                 f'{self.ports.imap}/' if self.has_dovecot else ''))
+
+    def _start_web(self) -> None:
+        """Postorius with the plugin's web app (scripts/demo_web.py)."""
+        if self._pid(self.web_pid) is not None:
+            return
+        with open(self.demo / 'web.log', 'w') as log:
+            web = subprocess.Popen(
+                [sys.executable, str(ROOT / 'scripts' / 'demo_web.py'),
+                 str(self.ports.web), f'http://127.0.0.1:{self.ports.rest}',
+                 str(self.demo / 'web'), story.OWNER],
+                start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=self.env)
+        self.web_pid.write_text(str(web.pid))
+
+    def _start_sink(self) -> None:
+        if self._pid(self.sink_pid) is not None:
+            return
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        with open(self.demo / 'sink.log', 'w') as log:
+            sink = subprocess.Popen(
+                [sys.executable, str(ROOT / 'scripts' / 'demo_sink.py'),
+                 str(self.ports.smtp), str(self.outbox), str(self.clock)],
+                start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=self.env)
+        self.sink_pid.write_text(str(sink.pid))
+
+    def stop(self) -> None:
+        master = self._pid(self.master_pid)
+        if master is not None:
+            self.mailman('stop', check=False)
+            _wait_gone(master, MASTER, 'the Mailman master')
+        # The master removes its pid file as it exits; one killed outright
+        # leaves it behind, naming a process id that may be reused.
+        self.master_pid.unlink(missing_ok=True)
+        sink = self._pid(self.sink_pid)
+        if sink is not None:
+            os.kill(sink, signal.SIGTERM)
+            _wait_gone(sink, SINK, 'the mail sink')
+        self.sink_pid.unlink(missing_ok=True)
+        web = self._pid(self.web_pid)
+        if web is not None:
+            os.kill(web, signal.SIGTERM)
+            _wait_gone(web, WEB, 'Postorius')
+        self.web_pid.unlink(missing_ok=True)
+        box = self._pid(self.dovecot_pid)
+        if box is not None:
+            os.kill(box, signal.SIGTERM)
+            _wait_gone(box, self._dovecot_program(), 'Dovecot')
+        self.dovecot_pid.unlink(missing_ok=True)
+        print('Stopped.' if master or sink or web or box
+              else 'Nothing was running.')
+
+    def reset(self) -> None:
+        self.stop()
+        if self.dovecot_dir.is_symlink():
+            # Dovecot's directory, outside var/ (see _start_dovecot).
+            shutil.rmtree(self.dovecot_dir.resolve(), ignore_errors=True)
+        shutil.rmtree(self.var, ignore_errors=True)
+        print(f'Deleted {shown(self.var)}.')
+
+    def status(self) -> bool:
+        master = self._pid(self.master_pid)
+        print('Mailman master: ' + (f'running (pid {master})'
+                                    if master else 'not running'))
+        for name, up in self.answering().items():
+            print(f'{name}: {"answers" if up else "does not answer"}')
+        if self.clock.exists():
+            print(f"The instance's clock: {self.now():%a %Y-%m-%d %H:%M} UTC"
+                  f' ({_days(read_offset(self.clock))} the real clock)')
+        return master is not None
+
+    # ---- the clock
+
+    def now(self) -> datetime:
+        """The time on the instance's clock (UTC, naive like Mailman's)."""
+        real = datetime.now(UTC).replace(tzinfo=None)
+        return real + read_offset(self.clock)
+
+    def set_clock(self, when: datetime) -> None:
+        set_offset(self.clock, when - datetime.now(UTC).replace(tzinfo=None))
+
+    def advance_clock(self, days: int) -> None:
+        set_offset(self.clock, read_offset(self.clock) + timedelta(days=days))
+
+    # ---- talking to it
+
+    def rest(self, method: str, path: str, data: dict | None = None,
+             timeout: float = 30):
+        body = None
+        headers = {'Authorization': AUTH}
+        if data is not None:
+            body = json.dumps(data).encode()
+            headers['Content-Type'] = 'application/json'
+        request = Request(self.rest_url + path, data=body, method=method,
+                          headers=headers)
+        with urlopen(request, timeout=timeout) as response:
+            text = response.read().decode()
+        return json.loads(text) if text.strip() else None
+
+    def post_webhook(self, path: str, body: bytes,
+                     headers: dict[str, str]) -> int:
+        """POST to the ESP webhook listener; return the HTTP status."""
+        request = Request(f'http://127.0.0.1:{self.ports.hooks}{path}',
+                          data=body, method='POST', headers=headers)
+        try:
+            with urlopen(request, timeout=30) as response:
+                return response.status
+        except HTTPError as error:
+            return error.code
+
+    def collection(self, path: str, **query: str) -> list[dict]:
+        """Every entry of a REST collection, page after page."""
+        entries: list[dict] = []
+        page = 1
+        while True:
+            result = self.rest('GET', f'{path}?' + urlencode(
+                {**query, 'count': 200, 'page': page}))
+            entries += result.get('entries', [])
+            if len(entries) >= result['total_size'] or not result.get(
+                    'entries'):
+                return entries
+            page += 1
+
+    def deliver(self, deliveries: list[Delivery]) -> None:
+        """Deliver messages over LMTP, as an MTA would."""
+        if not deliveries:
+            return
+        client = smtplib.LMTP('127.0.0.1', self.ports.lmtp)
+        try:
+            for delivery in deliveries:
+                try:
+                    client.sendmail('', [delivery.recipient], delivery.text)
+                except smtplib.SMTPException as error:
+                    raise DemoError(f'LMTP refused a message to '
+                                    f'{delivery.recipient}: {error}') from None
+        finally:
+            client.quit()
+
+    def busy_queues(self) -> dict[str, int]:
+        """Messages waiting in or being handled by each queue's runner (a
+        runner keeps a message it works on as .bak until it is done)."""
+        busy = {}
+        for queue in sorted((self.var / 'queue').iterdir()):
+            if queue.name in TERMINAL_QUEUES:
+                continue
+            count = sum(1 for entry in queue.iterdir()
+                        if entry.suffix in ('.pck', '.bak', '.tmp'))
+            if count:
+                busy[queue.name] = count
+        return busy
+
+    def stuck(self) -> dict[str, int]:
+        """Messages in the queues nothing takes them out of (the bad
+        queue keeps them as .psv)."""
+        return {queue: len(list((self.var / 'queue' / queue).glob('*.*')))
+                for queue in TERMINAL_QUEUES}
+
+    def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Until the runners handled every message in their queues: the
+        bounces are registered, the notices are in the outbox."""
+        deadline = time.monotonic() + timeout
+        while busy := self.busy_queues():
+            if time.monotonic() > deadline:
+                waiting = ', '.join(f'{queue} {count}'
+                                    for queue, count in busy.items())
+                raise DemoError(
+                    f'The runners did not finish within {timeout:.0f}s '
+                    f'(still queued: {waiting}); see '
+                    f'{shown(self.var / "logs")}/mailman.log.')
+            time.sleep(0.2)
+
+    def process(self) -> None:
+        """A bounce pass now (what the periodic runner does)."""
+        self.mailman('bounces', 'process')
+
+    def events_total(self) -> int:
+        return self.rest('GET', '/plugins/bounces/events?' + urlencode(
+            {'list_id': LIST_ID, 'count': 1, 'page': 1}))['total_size']
+
+    def mail(self) -> list[Mail]:
+        """The mail the instance sent, oldest first."""
+        return [_read_mail(path) for path in sorted(self.outbox.glob('*.eml'))]
+
+
+def _days(offset: timedelta) -> str:
+    days = abs(offset) / timedelta(days=1)
+    return f'{days:.1f} days ' + ('behind' if offset < timedelta(0)
+                                  else 'ahead of')
+
+
+def _listens(port: int) -> bool:
     try:
-        rest('GET', '/system/versions')
-        return True
-    except (URLError, ConnectionError, OSError):
+        with socket.create_connection(('127.0.0.1', port), timeout=5):
+            return True
+    except OSError:
         return False
 
 
-def start() -> None:
-    if not (ETC / 'mailman.cfg').exists():
-        raise SystemExit('No demo instance here: run ./run-demo first.')
-    OUTBOX.mkdir(parents=True, exist_ok=True)
-    if not SINK_PID.exists():
-        sink = subprocess.Popen(
-            [sys.executable, str(ROOT / 'scripts' / 'demo_sink.py'),
-             str(SMTP_PORT), str(OUTBOX)], start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        SINK_PID.write_text(str(sink.pid))
-    if not running():
-        # The master keeps running: it must not hold our output pipes.
-        command = [str(BIN / 'mailman'), '-C', str(ETC / 'mailman.cfg')]
-        if os.geteuid() == 0:
-            command.append('--run-as-root')
-        with open(VAR / 'demo' / 'start.log', 'w') as log:
-            subprocess.run(command + ['start'], stdout=log, stderr=log,
-                           stdin=subprocess.DEVNULL, cwd=ROOT, check=True)
-        deadline = time.monotonic() + 90
-        while not running():
-            if time.monotonic() > deadline:
-                raise SystemExit('Mailman did not start; see var/logs/.')
-            time.sleep(0.5)
-    print(f'Mailman is running: REST at {REST}, LMTP at 127.0.0.1:'
-          f'{LMTP_PORT}, outgoing mail in {OUTBOX.relative_to(ROOT)}')
-
-
-def stop() -> None:
-    if (ETC / 'mailman.cfg').exists():
-        mailman('stop', check=False)
-        deadline = time.monotonic() + 30
-        while running() and time.monotonic() < deadline:
-            time.sleep(0.5)
-    if SINK_PID.exists():
-        try:
-            os.kill(int(SINK_PID.read_text()), signal.SIGTERM)
-        except (ProcessLookupError, ValueError):
-            pass
-        SINK_PID.unlink()
-    print('Stopped.')
-
-
-def reset() -> None:
-    stop()
-    shutil.rmtree(VAR, ignore_errors=True)
-    print('Deleted ./var.')
-
-
-# --------------------------------------------------------------------------
-# REST.
-
-def rest(method: str, path: str, data: dict | None = None):
-    body = None
-    headers = {'Authorization': AUTH}
-    if data is not None:
-        body = json.dumps(data).encode()
-        headers['Content-Type'] = 'application/json'
-    request = Request(REST + path, data=body, method=method, headers=headers)
-    with urlopen(request, timeout=30) as response:
-        text = response.read().decode()
-    return json.loads(text) if text.strip() else None
-
-
-def create_list() -> None:
-    rest('POST', '/domains', {'mail_host': DOMAIN})
-    rest('POST', '/lists', {'fqdn_listname': LIST})
-    rest('PATCH', f'/lists/{LIST_ID}/config', {
-        'send_welcome_message': False, 'send_goodbye_message': True,
-        'bounce_notify_owner_on_bounce_increment': False})
-    rest('POST', '/members', {'list_id': LIST_ID,
-                              'subscriber': f'owner@{DOMAIN}',
-                              'role': 'owner'})
-    for email, name in [*PEOPLE.items(), *((g, '') for g in GMAIL)]:
-        rest('POST', '/members', {
-            'list_id': LIST_ID, 'subscriber': email, 'display_name': name,
-            'pre_verified': True, 'pre_confirmed': True,
-            'pre_approved': True, 'send_welcome_message': False})
-
-
-# --------------------------------------------------------------------------
-# Real-looking bounces from several mail servers.
-
-def verp(email: str) -> str:
-    local, domain = email.split('@')
-    return f'members-bounces+{local}={domain}@{DOMAIN}'
-
-
-def postfix_dsn(email: str, number: int) -> str:
-    return f"""\
-From: MAILER-DAEMON@mx.dead-mailbox.example (Mail Delivery System)
-To: {verp(email)}
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <demo-{number}@mx.dead-mailbox.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status;
-    boundary="postfix-{number}"
-
---postfix-{number}
-Content-Type: text/plain; charset=us-ascii
-
-This is the mail system at host mx.dead-mailbox.example.
-
-I'm sorry to have to inform you that your message could not
-be delivered to one or more recipients.
-
-<{email}>: host mx.dead-mailbox.example[192.0.2.25] said: 550 5.1.1
-    <{email}>: Recipient address rejected: User unknown in virtual
-    mailbox table (in reply to RCPT TO command)
-
---postfix-{number}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.dead-mailbox.example
-
-Final-Recipient: rfc822; {email}
-Original-Recipient: rfc822;{email}
-Action: failed
-Status: 5.1.1
-Remote-MTA: dns; mx.dead-mailbox.example
-Diagnostic-Code: smtp; 550 5.1.1 <{email}>: Recipient address rejected:
-    User unknown in virtual mailbox table
-
---postfix-{number}--
-"""
-
-
-def dmarc_dsn(email: str, number: int) -> str:
-    return f"""\
-From: postmaster@strict-dmarc.example
-To: members-bounces@{DOMAIN}
-Subject: Delivery Status Notification (Failure)
-Message-ID: <demo-{number}@strict-dmarc.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status;
-    boundary="dmarc-{number}"
-
---dmarc-{number}
-Content-Type: text/plain
-
-Delivery to the following recipient failed permanently:
-     {email}
-
---dmarc-{number}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.strict-dmarc.example
-
-Final-Recipient: rfc822; {email}
-Action: failed
-Status: 5.7.26
-Remote-MTA: dns; mx.strict-dmarc.example
-Diagnostic-Code: smtp; 550 5.7.26 Unauthenticated email from
-    {DOMAIN} is not accepted due to domain's DMARC policy.
-
---dmarc-{number}--
-"""
-
-
-def exim_full(email: str, number: int) -> str:
-    # Exim's plain-text bounce: no DSN part at all.
-    return f"""\
-From: Mail Delivery System <Mailer-Daemon@mail.full-mailbox.example>
-To: {verp(email)}
-Subject: Mail delivery failed: returning message to sender
-Message-ID: <demo-{number}@mail.full-mailbox.example>
-X-Failed-Recipients: {email}
-Auto-Submitted: auto-replied
-
-This message was created automatically by mail delivery software.
-
-A message that you sent could not be delivered to one or more of its
-recipients. This is a permanent error. The following address(es) failed:
-
-  {email}
-    mailbox is full: retry timeout exceeded
-
------- This is a copy of the message, including all the headers. ------
-
-From: {LIST}
-To: {LIST}
-Subject: Daily digest
-"""
-
-
-def gmail_dsn(email: str, number: int) -> str:
-    return f"""\
-From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
-To: {verp(email)}
-Subject: Delivery Status Notification (Failure)
-Message-ID: <demo-{number}@mx.google.com>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status;
-    boundary="gmail-{number}"
-
---gmail-{number}
-Content-Type: text/plain; charset=UTF-8
-
-** Address not found **
-
-Your message wasn't delivered to {email} because the address couldn't be
-found, or is unable to receive mail.
-
---gmail-{number}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; googlemail.com
-
-Final-Recipient: rfc822; {email}
-Action: failed
-Status: 5.1.1
-Remote-MTA: dns; gmail-smtp-in.l.google.com. (142.250.0.27)
-Diagnostic-Code: smtp; 550-5.1.1 The email account that you tried to
-    reach does not exist. Please try double-checking the recipient's
-    email address for typos or unnecessary spaces. 550 5.1.1
-    https://support.google.com/mail/?p=NoSuchUser
-
---gmail-{number}--
-"""
-
-
-def complaint(email: str, number: int) -> str:
-    return f"""\
-From: feedback@complainer.example
-To: members-bounces@{DOMAIN}
-Subject: Abuse report
-Message-ID: <demo-{number}@fbl.complainer.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=feedback-report;
-    boundary="arf-{number}"
-
---arf-{number}
-Content-Type: text/plain
-
-This is an email abuse report for a message from {DOMAIN}.
-
---arf-{number}
-Content-Type: message/feedback-report
-
-Feedback-Type: abuse
-User-Agent: DemoFBL/1.0
-Version: 1
-Original-Rcpt-To: <{email}>
-Source-IP: 192.0.2.10
-
---arf-{number}
-Content-Type: text/rfc822-headers
-
-From: {LIST}
-To: {LIST}
-Subject: This week's news
-
---arf-{number}--
-"""
-
-
-def vacation(email: str, number: int) -> str:
-    return f"""\
-From: Erin <{email}>
-To: members-bounces@{DOMAIN}
-Subject: Out of office: This week's news
-Message-ID: <demo-{number}@away.example>
-Auto-Submitted: auto-replied
-X-Autoreply: yes
-
-I am on holiday until the end of the month and will read your message
-when I am back.
-"""
-
-
-def deliver(messages: list[tuple[str, str]]) -> None:
-    """Deliver (recipient, text) pairs over LMTP, as an MTA would."""
-    client = smtplib.LMTP('127.0.0.1', LMTP_PORT)
+def _greets(client_class, port: int) -> bool:
+    """Does an (L)SMTP server on `port` greet a client?"""
     try:
-        for recipient, text in messages:
-            # SMTP wants CRLF line ends; smtplib adds them only to str.
-            refused = client.sendmail('', [recipient], text)
-            if refused:
-                raise SystemExit(f'LMTP refused {recipient}: {refused}')
-    finally:
+        client = client_class('127.0.0.1', port, timeout=5)
+    except (OSError, smtplib.SMTPException):
+        return False
+    try:
         client.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    return True
 
 
-def day_of_bounces(day: int, counter: list[int]) -> list[tuple[str, str]]:
-    def number() -> int:
-        counter[0] += 1
-        return counter[0]
-    bounces = []
-    if day <= 6:
-        email = 'anne@dead-mailbox.example'
-        bounces.append((verp(email), postfix_dsn(email, number())))
-    if day <= 10:
-        email = 'bart@strict-dmarc.example'
-        bounces.append((f'members-bounces@{DOMAIN}',
-                        dmarc_dsn(email, number())))
-    if day <= 6:
-        email = 'cris@full-mailbox.example'
-        bounces.append((verp(email), exim_full(email, number())))
-    if day == 2:
-        # Gmail fails for everybody for a couple of hours.
-        bounces += [(verp(email), gmail_dsn(email, number()))
-                    for email in GMAIL]
-        email = 'dave@complainer.example'
-        bounces.append((f'members-bounces@{DOMAIN}',
-                        complaint(email, number())))
-        email = 'erin@away.example'
-        bounces.append((f'members-bounces@{DOMAIN}',
-                        vacation(email, number())))
-    elif 3 <= day <= 7:
-        # One of those Gmail addresses really is gone.
-        bounces.append((verp(DEAD_GMAIL), gmail_dsn(DEAD_GMAIL, number())))
-    return bounces
-
-
-# --------------------------------------------------------------------------
-# Time.
-
-def _shift(connection, table: str, columns: list[str], days: int) -> None:
-    for column in columns:
-        rows = connection.execute(
-            f'SELECT rowid, {column} FROM {table} '
-            f'WHERE {column} IS NOT NULL').fetchall()
-        for rowid, value in rows:
-            when = datetime.fromisoformat(value)
-            if when.year < 1900:
-                continue          # core's "never warned" marker
-            moved = when - timedelta(days=days)
-            text = (moved.strftime('%Y-%m-%d') if len(value) == 10 else
-                    moved.strftime('%Y-%m-%d %H:%M:%S.%f'))
-            connection.execute(
-                f'UPDATE {table} SET {column} = ? WHERE rowid = ?',
-                (text, rowid))
-
-
-SHIFTED = {
-    'bounces_event': ['timestamp', 'processed_at'],
-    'bounces_message': ['received'],
-    'bounces_member': ['disabled_at', 'probe_sent', 'run_started',
-                       'scored_day'],
-    'bounces_freeze': ['started', 'expires', 'lifted'],
-    'bounces_notice': ['created', 'sent'],
-    'bounces_lease': ['until'],
-    'member': ['last_bounce_received', 'last_warning_sent'],
-    'pended': ['expiration_date'],
-}
-
-
-def pass_days(days: int) -> None:
-    """Move the instance's memory `days` days into the past."""
-    connection = sqlite3.connect(VAR / 'data' / 'mailman.db', timeout=60,
-                                 isolation_level=None)
+def _runs(pid: int, program: str) -> bool:
+    """Whether process `pid` is alive (not a zombie) and runs `program`."""
+    proc = Path('/proc') / str(pid)
+    if not Path('/proc/self').exists():       # no procfs: trust the pid
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
     try:
-        connection.execute('BEGIN IMMEDIATE')
-        for table, columns in SHIFTED.items():
-            _shift(connection, table, columns, days)
-        connection.execute('DELETE FROM bounces_list_traffic')
-        connection.execute('COMMIT')
-    finally:
-        connection.close()
+        # The state follows the parenthesised command name in `stat`.
+        state = (proc / 'stat').read_text().rpartition(')')[2].split()[0]
+        command = (proc / 'cmdline').read_bytes()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    # A daemon's parent may be an init that reaps late: a zombie is gone.
+    return state != 'Z' and program.encode() in command
 
 
-def wait_until_idle(registered: int) -> None:
-    """Until the bounce runner has registered every delivered bounce."""
-    deadline = time.monotonic() + 120
+def _http_answers(url: str) -> bool:
+    """Whether a web server answers `url` (with any page)."""
+    try:
+        with urlopen(url, timeout=5):
+            return True
+    except HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def _wait_gone(pid: int, program: str, what: str,
+               timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        queue = rest('GET', '/queues/bounces')
-        events = rest('GET', f'/plugins/bounces/events?list_id={LIST_ID}'
-                             '&count=1&page=1')
-        if queue['count'] == 0 and events['total_size'] >= registered:
+        try:
+            # Reap it if it is our own child (the sink, started by `run`).
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not _runs(pid, program):
             return
-        time.sleep(0.5)
-    raise SystemExit('The runners did not finish in time; see var/logs/.')
+        time.sleep(0.2)
+    raise DemoError(f'{what} (pid {pid}) did not stop within {timeout}s.')
 
 
-def process_now() -> str:
-    """Run a periodic pass now (the runner would within 2 seconds)."""
-    return mailman('bounces', 'process').stdout.strip()
+def _read_mail(path: Path) -> Mail:
+    with open(path, 'rb') as fp:
+        message = message_from_binary_file(fp)
+    subject = ' '.join(str(make_header(decode_header(
+        message.get('subject', '')))).split())
+    to = tuple(address for _, address in getaddresses(
+        message.get_all('x-demo-envelope-to', [])))
+    texts = [part.get_payload(decode=True).decode(
+                 part.get_content_charset() or 'utf-8', errors='replace')
+             for part in message.walk()
+             if part.get_content_maintype() == 'text']
+    return Mail(to=to, subject=subject,
+                received=datetime.fromisoformat(message['x-demo-received']),
+                text='\n'.join(texts))
 
 
 # --------------------------------------------------------------------------
 # The scenario.
+
+def day_one(last_day: int) -> datetime:
+    """Day 1 of the story, 09:00 UTC: a Monday (the owners' weekly
+    summaries start on Mondays), early enough for the last day to be past."""
+    start = (datetime.now(UTC) - timedelta(days=last_day)).date()
+    monday = start - timedelta(days=start.weekday())
+    return datetime(monday.year, monday.month, monday.day, 9)
+
+
+def create_list(instance: Instance) -> int:
+    instance.rest('POST', '/domains', {'mail_host': story.DOMAIN})
+    instance.rest('POST', '/lists', {'fqdn_listname': LIST})
+    instance.rest('PATCH', f'/lists/{LIST_ID}/config', {
+        'send_welcome_message': False, 'send_goodbye_message': True,
+        'bounce_notify_owner_on_bounce_increment': False})
+    instance.rest('POST', '/members', {'list_id': LIST_ID,
+                                       'subscriber': story.OWNER,
+                                       'role': 'owner'})
+    members = {email: name for scene in story.SCENES
+               for email, name in scene.members().items()}
+    for email, name in members.items():
+        instance.rest('POST', '/members', {
+            'list_id': LIST_ID, 'subscriber': email, 'display_name': name,
+            'pre_verified': True, 'pre_confirmed': True,
+            'pre_approved': True, 'send_welcome_message': False})
+    for scene in story.SCENES:
+        scene.setup(instance)
+    return len(members)
+
+
+def recipients(mails: list[Mail]) -> str:
+    counts = Counter(to for mail in mails for to in mail.to)
+    return ', '.join(f'{to}' + (f' x{n}' if n > 1 else '')
+                     for to, n in sorted(counts.items())) or '-'
+
+
+def play_day(instance: Instance, day: int, first: datetime) -> None:
+    """Day `day`: its mail comes in and is registered, then the pass."""
+    events, sent = instance.events_total(), len(instance.mail())
+    arrived = sum(scene.act(day, instance) for scene in story.SCENES)
+    instance.settle()
+    instance.process()
+    instance.settle()
+    new_mail = instance.mail()[sent:]
+    when = first + timedelta(days=day - 1)
+    print(f'day {day:2d} {when:%a %Y-%m-%d}: {arrived:2d} in by mail, '
+          f'{instance.events_total() - events:2d} bounce events registered;'
+          f' mail out: {recipients(new_mail)}')
+
+
+def play(instance: Instance) -> Seen:
+    """Set up the list and play every day of the story."""
+    missed = [day for day in range(1, story.PASS_DAYS[-1] + 1)
+              if day not in story.PASS_DAYS
+              and any(scene.mail_on(day) for scene in story.SCENES)]
+    if missed:
+        raise DemoError(f'Scenes have mail on days without a pass: {missed}; '
+                        f'add them to PASS_DAYS.')
+    count = create_list(instance)
+    print(f'\nCreated {LIST} with {count} members.')
+    if not instance.has_dovecot:
+        print(f'Dovecot is not installed ({dovecot.DOVECOT}): skipping the '
+              f'bounce mailbox part of the story.')
+    first = day_one(story.PASS_DAYS[-1])
+    instance.set_clock(first)
+    print(f"The instance's clock now says {first:%A %Y-%m-%d %H:%M} UTC: "
+          f'day 1.\nEach day the day\'s bounces arrive, then a bounce pass '
+          f'runs; then the clock moves on\n(see {shown(instance.clock)}).\n')
+    today = 1
+    for day in story.PASS_DAYS:
+        instance.advance_clock(day - today)
+        today = day
+        play_day(instance, day, first)
+    return Seen(
+        day_one=first.replace(hour=0),
+        events=sorted(
+            instance.collection('/plugins/bounces/events', list_id=LIST_ID),
+            key=lambda event: (event['timestamp'], event['id'])),
+        members={entry['email']: entry for entry in instance.collection(
+            f'/plugins/bounces/lists/{LIST_ID}/members')},
+        freezes=instance.collection('/plugins/bounces/freezes', all='true'),
+        outbox=instance.mail(),
+        stuck=instance.stuck(),
+        extra={type(scene).__name__: scene.observe(instance)
+               for scene in story.SCENES})
+
 
 def show(title: str, lines) -> None:
     print(f'\n--- {title}')
@@ -512,144 +777,136 @@ def show(title: str, lines) -> None:
         print('   ', line)
 
 
-def _standing() -> dict[str, dict]:
-    """Current members' bounce standing, by address (REST)."""
-    members = rest('GET', f'/plugins/bounces/lists/{LIST_ID}/members'
-                          '?count=200&page=1')
-    return {entry['email']: entry for entry in members.get('entries', [])}
-
-
-def address_lines() -> list[str]:
+def address_lines(seen: Seen) -> list[str]:
     """Per address: what bounced, what it led to, where it stands now."""
-    events = rest('GET', f'/plugins/bounces/events?list_id={LIST_ID}'
-                         '&count=500&page=1').get('entries', [])
-    standing = _standing()
-    history: dict[str, list[dict]] = {}
-    for event in events:
-        history.setdefault(event['email'], []).append(event)
     header = (f"{'address':<28} {'events':>6}  {'reasons':<24} "
               f"{'outcomes':<40} now")
     lines = [header]
-    outage_only = [email for email in GMAIL if email != DEAD_GMAIL]
-    for email in [*PEOPLE, DEAD_GMAIL, outage_only[0]]:
-        entries = history.get(email, [])
-        reasons = sorted({e['reason'] for e in entries})
-        outcomes: dict[str, int] = {}
-        for entry in entries:
-            key = entry['outcome'] or 'pending'
-            outcomes[key] = outcomes.get(key, 0) + 1
-        member = standing.get(email)
+    for email in [e for scene in story.SCENES for e in scene.featured()]:
+        events = seen.events_of(email)
+        reasons = story.reasons(events) if events else '-'
+        outcomes = story.tally(seen.outcomes_of(email)) if events else '-'
+        member = seen.members.get(email)
         now = ('removed' if member is None else
                f"{member['delivery_status']}, score {member['score']:g}, "
                f"{member['total_warnings_sent']} warning(s)")
-        lines.append(
-            f"{email:<28} {len(entries):>6}  {', '.join(reasons) or '-':<24} "
-            f"{', '.join(f'{k} {v}' for k, v in sorted(outcomes.items())) or '-':<40} "
-            f'{now}')
-    lines.append(f'(and {len(outage_only) - 1} more Gmail readers like '
-                 f'{outage_only[0]})')
+        lines.append(f'{email:<28} {len(events):>6}  {reasons:<24} '
+                     f'{outcomes:<40} {now}')
     return lines
 
 
-def outbox_lines() -> list[str]:
-    from email import message_from_binary_file
-    from email.header import decode_header, make_header
-    subjects: dict[str, int] = {}
-    for path in sorted(OUTBOX.glob('*.eml')):
-        with open(path, 'rb') as fp:
-            message = message_from_binary_file(fp)
-        subject = ' '.join(str(make_header(decode_header(
-            message.get('subject', '')))).split())
-        if subject.startswith('reenable '):
-            subject = 'reenable <token> - ' + subject.split(' - ', 1)[-1]
-        subjects[subject] = subjects.get(subject, 0) + 1
-    return [f'{count:3d} x {subject}' for subject, count in
-            sorted(subjects.items())]
+def outbox_lines(seen: Seen) -> list[str]:
+    subjects = Counter(
+        'reenable <token> - ' + mail.subject.split(' - ', 1)[-1]
+        if story.NOTICE_SUBJECTS['warning'].search(mail.subject)
+        else mail.subject for mail in seen.outbox)
+    return [f'{count:3d} x {subject}'
+            for subject, count in sorted(subjects.items())]
 
 
-def scenario() -> None:
-    started = time.monotonic()
-    reset()
-    write_config()
-    start()
-    create_list()
-    print(f'\nCreated {LIST} with {len(PEOPLE) + len(GMAIL)} members.')
-    counter = [0]
-    registered = 0
-    for day in range(1, 12):
-        bounces = day_of_bounces(day, counter)
-        deliver(bounces)
-        # Erin's auto-reply (day 2) is not a bounce: not registered.
-        registered += len(bounces) - (1 if day == 2 else 0)
-        wait_until_idle(registered)
-        process_now()
-        print(f'day {day:2d}: {len(bounces):2d} messages delivered over '
-              f'LMTP; {registered} bounce events so far')
-        pass_days(1)
-    for week in (1, 2, 3):
-        # Nothing bounces any more; the disabled get their warnings.
-        pass_days(7 if week > 1 else 1)
-        process_now()
-        time.sleep(1)
-        print(f'week {week} later: warnings and removals done')
-    process_now()
-    time.sleep(2)
+def report(instance: Instance, seen: Seen) -> list[Check]:
+    """Show what happened; return the checks of the story."""
     show('Who bounced, why, and what it led to (REST: events, '
-         'lists/.../members)', address_lines())
-    stats = rest('GET', f'/plugins/bounces/stats?list_id={LIST_ID}')
+         'lists/.../members)', address_lines(seen))
+    stats = instance.rest('GET', '/plugins/bounces/stats?' + urlencode(
+        {'list_id': LIST_ID}))
     show('Events by reason (REST: stats)', [
         f"{row['reason']:<16} {row['events']:3d} events from "
-        f"{row['addresses']} address(es)"
-        for row in stats.get('reasons', [])])
-    show('mailman bounces report', mailman(
+        f"{row['addresses']} address(es)" for row in stats.get('reasons', [])])
+    show('mailman bounces report', instance.mailman(
         'bounces', 'report', '--list', LIST).stdout.splitlines())
-    show('mailman bounces freezes --all', mailman(
+    show('mailman bounces freezes --all', instance.mailman(
         'bounces', 'freezes', '--all').stdout.splitlines())
-    show(f'Mail the instance sent ({OUTBOX.relative_to(ROOT)})',
-         outbox_lines())
+    show(f'Mail the instance sent ({shown(instance.outbox)})',
+         outbox_lines(seen))
+    told = story.tell(seen)
+    print('\nWhat happened (from what REST and the outbox report):')
+    for sentence in told.sentences:
+        print(_wrapped(sentence))
+    checks = [*told.checks, web_check(instance, seen)]
+    show('Checked against what should have happened', checks)
+    return checks
+
+
+# The re-enable link of a warning (the plugin's reenable_url).
+REENABLE_LINK = re.compile(r'http://127\.0\.0\.1:[0-9]+/postorius/bounces/'
+                           r'reenable/[0-9A-Za-z]+/')
+
+
+def web_check(instance: Instance, seen: Seen) -> Check:
+    """The link of the last warning opens its page in the demo's
+    Postorius, naming the member (a GET, which redeems nothing)."""
+    warnings = [mail for mail in seen.outbox
+                if story.NOTICE_SUBJECTS['warning'].search(mail.subject)]
+    shows = None
+    if warnings:
+        link = REENABLE_LINK.search(warnings[-1].text)
+        if link is not None:
+            with urlopen(link.group(), timeout=30) as page:
+                text = page.read().decode()
+            shows = all(email in text for email in warnings[-1].to)
+    return Check("the last warning's re-enable link shows the member's "
+                 'page in Postorius', True, shows)
+
+
+def _wrapped(sentence: str) -> str:
+    return textwrap.fill(sentence, width=76, initial_indent='  * ',
+                         subsequent_indent='    ')
+
+
+def scenario(instance: Instance) -> None:
+    started = time.monotonic()
+    if instance.var.exists():
+        instance.reset()
+    instance.write_config(live=False)
+    instance.start(live=False)
+    checks = report(instance, play(instance))
+    failed = [check for check in checks if not check.met]
+    elapsed = time.monotonic() - started
+    offset = read_offset(instance.clock)
     print(f"""
-What happened:
-  * anne's mailbox was closed: 5 daily hard bounces disabled her; she got
-    three warnings a week apart (each with a re-enable token) and was then
-    removed, with a notice to the owners at each step;
-  * bart's provider rejected the list's mail for DMARC: recorded and
-    summarised to the owners, never held against him;
-  * cris's mailbox was full for six days (an Exim text bounce): half a
-    point a day, still subscribed;
-  * on day 2 Gmail failed for all {len(GMAIL)} Gmail readers within minutes:
-    scoring for gmail.com was frozen and the owners and site admin were
-    told; only {DEAD_GMAIL}, which kept bouncing afterwards, was
-    counted; the others' bounces were recorded as the outage's;
-  * dave's abuse complaint was reported to the owners; erin's holiday
-    auto-reply was not a bounce.
-
-Done in {time.monotonic() - started:.0f}s.  The instance is still running:
-  REST      {REST}/plugins/bounces/   (restadmin:restpass)
-  commands  .venv/bin/mailman -C var/etc/mailman.cfg bounces status {LIST}
-  mail      {OUTBOX.relative_to(ROOT)}/
+Done in {elapsed:.0f}s.  The instance is still running; its clock says
+{instance.now():%a %Y-%m-%d %H:%M} UTC, {_days(offset)} the real clock \
+({shown(instance.clock)}).
+  REST      {instance.rest_url}/plugins/bounces/   (restadmin:restpass)
+  commands  .venv/bin/mailman -C {shown(instance.config_file)} bounces status -l {LIST}
+  mail      {shown(instance.outbox)}/
+  Postorius {instance.web_url}/postorius/lists/   owner login: \
+{OWNER_LOGIN[0]} / {OWNER_LOGIN[1]} (site admin: {ADMIN_LOGIN[0]} / \
+{ADMIN_LOGIN[1]})
+            the list's Bounces tab: \
+{instance.web_url}/postorius/lists/{LIST_ID}/bounces/
   ./run-demo stop | start | status | reset
-""")
-
-
-def status() -> None:
-    if running():
-        print(f'Running: REST at {REST}')
-    else:
-        print('Not running.')
+While the story played the demo ran each day's pass itself; after
+./run-demo stop and start, the periodic runner runs one every \
+{PASS_INTERVAL}.""")
+    if failed:
+        raise DemoError(
+            f'\nThe demo\'s story did not happen: {len(failed)} of '
+            f'{len(checks)} expectations not met:\n'
+            + '\n'.join(f'  {check}' for check in failed))
+    print(f'\nAll {len(checks)} expectations met.')
 
 
 def main(argv: list[str]) -> None:
+    var = Path(os.environ.get('MAILMAN_BOUNCES_DEMO_VAR', ROOT / 'var'))
+    base = int(os.environ.get('MAILMAN_BOUNCES_DEMO_PORT_BASE', '18000'))
+    instance = Instance(var.resolve(), Ports.from_base(base))
     command = argv[0] if argv else 'run'
-    actions = {'run': scenario, 'start': start, 'stop': stop,
-               'reset': reset, 'status': status}
-    if command not in actions:
-        raise SystemExit(f'unknown command {command!r}: expected one of '
-                         + ', '.join(actions))
+    actions = {
+        'run': lambda: scenario(instance),
+        'start': instance.start,
+        'stop': instance.stop,
+        'reset': instance.reset,
+        'status': lambda: instance.status() or sys.exit(3),
+    }
+    if command not in actions or len(argv) > 1:
+        raise DemoError(f'usage: run-demo [{"|".join(actions)}]')
     try:
         actions[command]()
     except HTTPError as error:
-        raise SystemExit(f'REST error {error.code} for {error.url}: '
-                         f'{error.read().decode(errors="replace")}') from None
+        raise DemoError(f'REST error {error.code} for {error.url}: '
+                        f'{error.read().decode(errors="replace")}') from None
 
 
 if __name__ == '__main__':

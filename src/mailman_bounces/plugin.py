@@ -11,9 +11,10 @@ Mailman instantiates `BouncesPlugin`, then calls `pre_hook` before the
 database exists and `post_hook` after.  In `pre_hook` the plugin checks its
 configuration (a bad value stops start-up), registers its IBounceProcessor
 utility over core's, points the bounce and LMTP runners at its own classes,
-adds its periodic runner and makes its notice templates known.  In
-`post_hook` it creates or migrates its tables and starts following
-subscriptions (for its per-domain member counts).  Removing the section
+adds its periodic runner, installs its outgoing delivery (core's, signing
+VERPed copies) and makes its notice templates known.  In `post_hook` it
+creates or migrates its tables, makes the VERP signing key at first start
+and starts following subscriptions (for its per-domain member counts).  Removing the section
 restores core's behaviour: nothing of core is modified on disk.
 """
 
@@ -26,42 +27,50 @@ from mailman.config import config
 from mailman.interfaces.bounce import IBounceProcessor
 from mailman.interfaces.plugin import IPlugin
 from public import public
-from zope.component import getGlobalSiteManager, getUtility
+from zope.component import getGlobalSiteManager
 from zope.interface import implementer
 
-from mailman_bounces.config import ConfigurationError, SiteConfig, load_site_config
+from mailman_bounces import __version__
+from mailman_bounces.config import (
+    ConfigurationError,
+    SiteConfig,
+    load_site_config,
+    set_plugin_name,
+    set_site_config,
+)
 
 log = logging.getLogger('mailman.plugins')
 
 # The periodic pass runs as its own (non-queue) runner.
 PASS_RUNNER = 'bouncepass'
-
-_site_config: SiteConfig | None = None
-
-
-@public
-def site_config() -> SiteConfig:
-    """The plugin's validated site configuration (defaults if not loaded)."""
-    global _site_config
-    if _site_config is None:
-        _site_config = load_site_config()
-    return _site_config
-
-
-@public
-def set_site_config(value: SiteConfig) -> SiteConfig:
-    """Replace the site configuration; returns the previous one (tests)."""
-    global _site_config
-    previous = site_config()
-    _site_config = value
-    return previous
-
+# The ESP webhook listener, and the sender of outbound callbacks.
+HOOK_RUNNER = 'bouncehook'
+CALLBACK_RUNNER = 'bouncecallbacks'
+# So does the poller of the bounce mailboxes, when the site has any.
+MAIL_RUNNER = 'bouncemail'
+# How often the mail runner looks for a mailbox that is due.
+MAIL_RUNNER_SLEEP = '10s'
 
 # Core's bounce runner sleeps 2 minutes between looks at its queue because
 # it also does all the scoring work; the plugin's only registers bounces
 # (the scoring moved to the periodic runner), so it can look more often.
 CORE_BOUNCE_RUNNER_SLEEP = '2m'
 BOUNCE_RUNNER_SLEEP = '10s'
+
+
+# Core's outgoing delivery, which the plugin wraps to sign VERPed copies.
+CORE_OUTGOING = 'mailman.mta.deliver.deliver'
+PLUGIN_OUTGOING = 'mailman_bounces.app.delivery.deliver'
+
+
+def _outgoing_override() -> str:
+    """The plugin's delivery in place of core's (a site's own delivery
+    callable is left alone, and its VERP stays unsigned)."""
+    if config.mta.outgoing.strip() != CORE_OUTGOING:
+        log.warning('mailman-bounces: [mta]outgoing is %s, not core\'s: '
+                    'VERPed deliveries are not signed', config.mta.outgoing)
+        return ''
+    return f'[mta]\noutgoing: {PLUGIN_OUTGOING}\n'
 
 
 def _runner_overrides(settings: SiteConfig) -> str:
@@ -76,10 +85,40 @@ def _runner_overrides(settings: SiteConfig) -> str:
         '',
         f'[runner.{PASS_RUNNER}]',
         'class: mailman_bounces.runners.periodic.PeriodicRunner',
+        # No queue: an empty path, like core's rest and task runners, or
+        # core would make a switchboard (var/queue/bouncepass, listed by
+        # /3.1/queues and `mailman inject --show`) nobody ever reads.
+        'path:',
         'instances: 1',
         f'sleep_time: {int(settings.pass_interval.total_seconds()) or 1}s',
         '',
     ]
+    sections += [
+        f'[runner.{CALLBACK_RUNNER}]',
+        'class: mailman_bounces.runners.callbacks.CallbackRunner',
+        'path:',
+        'instances: 1',
+        f'sleep_time: {int(settings.callbacks.interval.total_seconds()) or 1}s',
+        '',
+    ]
+    if settings.webhooks.enabled:
+        # Like core's rest runner: no queue, one HTTP server.
+        sections += [
+            f'[runner.{HOOK_RUNNER}]',
+            'class: mailman_bounces.runners.bouncehook.BounceHookRunner',
+            'path:',
+            'instances: 1',
+            '',
+        ]
+    if any(box.enabled for box in settings.mailboxes.values()):
+        sections += [
+            f'[runner.{MAIL_RUNNER}]',
+            'class: mailman_bounces.runners.bouncemail.BounceMailRunner',
+            'path:',
+            'instances: 1',
+            f'sleep_time: {MAIL_RUNNER_SLEEP}',
+            '',
+        ]
     if settings.lmtp_runner:
         sections += [
             '[runner.lmtp]',
@@ -112,93 +151,55 @@ class BouncesPlugin:
 
     def pre_hook(self):
         """See `IPlugin`."""
-        global _site_config
+        set_plugin_name(self.name)
         try:
             text, source = self._configuration_text()
-            _site_config = load_site_config(text, source)
+            settings = load_site_config(text, source)
         except ConfigurationError as error:
             log.error('mailman-bounces: %s', error)
             # SystemExit, not Exception: Mailman would otherwise just disable
             # the plugin and silently fall back to core's bounce handling.
             raise SystemExit(f'mailman-bounces: invalid configuration: '
                              f'{error}') from None
+        set_site_config(settings)
         # Importing the models registers the tables on Mailman's metadata,
         # before the database is created.
         import mailman_bounces.model  # noqa: F401
+        from mailman_bounces.app.info import extend_info_command
         from mailman_bounces.app.processor import BounceProcessor
         from mailman_bounces.app.templates import register_templates
         getGlobalSiteManager().registerUtility(
             BounceProcessor(), IBounceProcessor)
         register_templates()
-        _extend_info_command(self.name)
-        config.push('mailman-bounces runners',
-                    _runner_overrides(_site_config))
+        extend_info_command(self.name)
+        config.push('mailman-bounces runners', _runner_overrides(settings))
+        outgoing = _outgoing_override()
+        if outgoing:
+            config.push('mailman-bounces outgoing', outgoing)
         log.info('mailman-bounces %s enabled (pid %d)',
-                 _version(), os.getpid())
+                 __version__, os.getpid())
 
     def post_hook(self):
         """See `IPlugin`."""
-        from mailman_bounces.database.engine import batch_executemany
+        from mailman_bounces.app.domain_members import follow_memberships
+        from mailman_bounces.app.signing import ensure_key
+        from mailman_bounces.database.engine import (
+            batch_executemany,
+            patient_sqlite,
+        )
         from mailman_bounces.database.locking import schema_lock
         from mailman_bounces.database.schema import ensure_schema
         with schema_lock():
             ensure_schema(config.db.engine)
+            # The first start makes the VERP signing key.
+            ensure_key()
+            config.db.commit()
         batch_executemany(config.db.engine)
-        _follow_memberships()
+        patient_sqlite(config.db.engine)
+        follow_memberships()
 
     @property
     def resource(self):
         """See `IPlugin`."""
         from mailman_bounces.rest.root import BouncesRoot
         return BouncesRoot()
-
-
-def _follow_memberships() -> None:
-    """Keep the per-domain member counts current as members come and go
-    (core announces subscriptions and unsubscriptions as zope events)."""
-    from zope.event import subscribers
-
-    from mailman_bounces.app.domain_members import follow_membership
-    if follow_membership not in subscribers:
-        subscribers.append(follow_membership)
-
-
-def _extend_info_command(name: str) -> None:
-    """Make ``mailman info`` say that the plugin is enabled.
-
-    Mailman's plugin API cannot add to core commands (a plugin command with
-    a core command's name is an error), so the plugin wraps the callback of
-    core's ``info`` command to print its own lines after core's.
-    """
-    from mailman.commands.cli_info import info
-    original = info.callback
-    if getattr(original, 'mailman_bounces', False):
-        return
-
-    def callback(output, verbose):
-        original(output, verbose)
-        for line in plugin_summary(name):
-            print(line, file=output)
-    callback.mailman_bounces = True
-    info.callback = callback
-
-
-@public
-def plugin_summary(name: str = 'bounces') -> list[str]:
-    """What ``mailman info`` prints about the plugin."""
-    from mailman_bounces.database.schema import current_revision, head_revision
-    processor = getUtility(IBounceProcessor)
-    lines = [
-        f'plugin {name}: mailman-bounces {_version()} (enabled)',
-        f'bounce processor: {type(processor).__module__}.{type(processor).__name__}',
-    ]
-    if config.db is not None:
-        with config.db.engine.connect() as connection:
-            current = current_revision(connection)
-        lines.append(f'bounces schema: {current} (latest {head_revision()})')
-    return lines
-
-
-def _version() -> str:
-    from mailman_bounces import __version__
-    return __version__

@@ -31,8 +31,9 @@ from mailman.config import config
 from mailman.interfaces.bounce import BounceContext
 from mailman.utilities.datetime import now as mailman_now
 from public import public
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
+from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.claims import (
     for_update,
     release_lease,
@@ -41,6 +42,7 @@ from mailman_bounces.app.claims import (
     take_turn,
 )
 from mailman_bounces.app.failover import fail_over
+from mailman_bounces.app.forged import summarise_forged
 from mailman_bounces.app.members import (
     LoadedMember,
     load_members,
@@ -60,18 +62,19 @@ from mailman_bounces.app.warnings import (
     adopt_disabled_members,
     expire_probes,
     members_over_threshold,
+    queue_warnings_and_removals,
 )
-from mailman_bounces.app.warnings import (
-    send_warnings_and_remove as warn_and_remove,
-)
+from mailman_bounces.config import site_config
 from mailman_bounces.database.bulk_update import update_by_primary_key
+from mailman_bounces.interfaces.notice import NoticeKind
 from mailman_bounces.model.event import BounceEvent
-from mailman_bounces.plugin import site_config
 from mailman_bounces.policy.scoring import (
     Action,
+    ActionKind,
     BounceFact,
     MemberFacts,
     Scored,
+    late_days,
     recheck_threshold,
     score_member,
 )
@@ -88,7 +91,8 @@ HOURLY = timedelta(hours=1)
 _EVENT_COLUMNS = (
     BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
     BounceEvent.timestamp, BounceEvent.kind, BounceEvent.severity,
-    BounceEvent.reason, BounceEvent.context, BounceEvent.feedback_type)
+    BounceEvent.reason, BounceEvent.context, BounceEvent.feedback_type,
+    BounceEvent.evidence)
 
 
 @public
@@ -117,7 +121,7 @@ def _fact(row) -> BounceFact:
         event_id=row.id, timestamp=row.timestamp, kind=row.kind,
         severity=row.severity, reason=row.reason,
         probe=row.context == BounceContext.probe,
-        feedback_type=row.feedback_type)
+        feedback_type=row.feedback_type, evidence=row.evidence)
 
 
 def _due(now: datetime):
@@ -139,8 +143,100 @@ def _claim(now: datetime, limit: int, event_ids: list[int] | None):
         query = query.where(BounceEvent.processed.is_(False),
                             BounceEvent.id.in_(event_ids))
     query = query.order_by(BounceEvent.id).limit(limit)
-    return config.db.store.execute(
+    rows = config.db.store.execute(
         for_update(query, skip_locked=True)).all()
+    return rows + _claim_siblings(now, rows, limit)
+
+
+def _of_members(keys) -> ColumnElement[bool]:
+    """SQL condition: the event is about one of the (list, email) `keys`.
+
+    One equality pair per member, not a row-value IN: SQLite scans the
+    whole events table for the latter, while each pair of the OR is one
+    lookup in the index on (list_id, email, timestamp)."""
+    return or_(false(), *(and_(BounceEvent.list_id == list_id,
+                               BounceEvent.email == email)
+                          for list_id, email in sorted(keys)))
+
+
+def _claim_siblings(now: datetime, rows: list, limit: int) -> list:
+    """The other due events of the members of `rows`, so that a member's
+    events are scored together, in the order of their timestamps, and not
+    in the order runners happened to claim them (at most `limit` more;
+    events another runner holds are skipped: see `_deferred`)."""
+    if not rows:
+        return []
+    claimed = [row.id for row in rows]
+    store = config.db.store
+    # Found without locks, then locked by primary key: MySQL's repeatable
+    # read would otherwise lock every row the search scans, and the other
+    # runners would skip them all.
+    wanted = store.execute(
+        select(BounceEvent.id)
+        .where(_due(now), _of_members({(r.list_id, r.email) for r in rows}),
+               BounceEvent.id.not_in(claimed))
+        # The earliest first: a member with more events than fit is scored
+        # from its first ones on, never deferred behind itself.
+        .order_by(BounceEvent.timestamp, BounceEvent.id).limit(limit)
+    ).scalars().all()
+    if not wanted:
+        return []
+    return store.execute(for_update(
+        select(*_EVENT_COLUMNS).where(BounceEvent.id.in_(wanted),
+                                      BounceEvent.processed.is_(False))
+        .order_by(BounceEvent.id), skip_locked=True)).all()
+
+
+def _deferred(now: datetime, grouped: dict) -> set[tuple[str, str]]:
+    """Members whose claimed events must wait: another runner holds an
+    earlier event of theirs (it scores that one first; ours are claimed
+    again by a later batch, so every member's events are scored in
+    timestamp order whatever the interleaving of the runners).
+
+    Called with the members locked: the runner holding the earlier event
+    waits for our commit, it never waits for us to wait for it."""
+    claimed = {fact.event_id for facts in grouped.values() for fact in facts}
+    others = config.db.store.execute(
+        select(BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
+               BounceEvent.timestamp)
+        .where(_due(now), _of_members(grouped.keys()),
+               BounceEvent.id.not_in(claimed))).all()
+    waiting = set()
+    for row in others:
+        key = (row.list_id, row.email)
+        first = min((f.timestamp, f.event_id) for f in grouped[key])
+        if (row.timestamp, row.id) < first:
+            waiting.add(key)
+    return waiting
+
+
+def _day_weights(policies: dict[str, ListPolicy],
+                 grouped: dict[tuple[str, str], list[BounceFact]],
+                 loaded: dict[tuple[str, str], LoadedMember]
+                 ) -> dict[tuple[str, str], dict]:
+    """The weight counted for each day of the current run of the members
+    with a late event (rare: an event older than the last scored day)."""
+    late = {key: loaded[key].facts for key, facts in grouped.items()
+            if key in loaded and key[0] in policies
+            and policies[key[0]].score_mode == 'mailman'
+            and loaded[key].facts.run_started is not None
+            and late_days(loaded[key].facts, facts)}
+    weights: dict[tuple[str, str], dict] = {key: {} for key in late}
+    if not late:
+        return weights
+    earliest = min(member.run_started for member in late.values())
+    rows = config.db.store.execute(
+        select(BounceEvent.list_id, BounceEvent.email, BounceEvent.timestamp,
+               BounceEvent.score_delta)
+        .where(BounceEvent.processed.is_(True), BounceEvent.score_delta > 0,
+               BounceEvent.timestamp >= earliest, _of_members(late))).all()
+    for row in rows:
+        key = (row.list_id, row.email)
+        if row.timestamp >= late[key].run_started:
+            # A day's deltas add up to the heaviest bounce of the day.
+            day = row.timestamp.date()
+            weights[key][day] = weights[key].get(day, 0.0) + row.score_delta
+    return weights
 
 
 class _Batch:
@@ -168,8 +264,14 @@ class _Batch:
         outcomes = {o.event_id: o for o in scored.outcomes}
         failed_over = False
         for action in scored.actions:
-            if action.kind == 'disable':
+            if action.kind is ActionKind.disable:
                 moved = self._fail_over(policy, loaded, member, action)
+                enqueue('member.disabled',
+                        f'disable:{action.event_id}:{member.member_id}',
+                        policy.list_id,
+                        {'email': member.email, 'why': action.detail,
+                         'event_id': action.event_id,
+                         'moved_to': moved})
                 if moved is not None:
                     failed_over = True
                     outcomes[action.event_id] = replace(
@@ -180,7 +282,8 @@ class _Batch:
                 else:
                     log.info('Disabling delivery to %s on %s: %s',
                              member.email, policy.list_id, action.detail)
-            elif not (failed_over and action.kind == 'notify_disable'):
+            elif not (failed_over
+                      and action.kind is ActionKind.notify_disable):
                 self._notice(policy, member, action, outcomes, scored)
         if policy.score_mode == 'sympa':
             # Core's integer shows the bouncing days of the run.
@@ -196,7 +299,7 @@ class _Batch:
         moved = fail_over(loaded.user_id, member.email, self.now,
                           policy.bounce_info_stale_after)
         if moved is not None:
-            queue_notice('failover', list_id=policy.list_id,
+            queue_notice(NoticeKind.failover, list_id=policy.list_id,
                          email=member.email, member_id=member.member_id,
                          event_id=action.event_id, to=moved,
                          old_email=member.email, new_email=moved)
@@ -209,21 +312,26 @@ class _Batch:
                   'member_id': member.member_id,
                   'event_id': action.event_id or None}
         outcome = outcomes.get(action.event_id)
-        if action.kind in ('probe', 'unsubscribe'):
-            queue_notice(action.kind, why=action.detail, **common)
-        elif action.kind == 'notify_increment':
-            queue_notice(action.kind, score=f'{member.score:g}',
+        kind = action.kind
+        if kind is ActionKind.probe:
+            queue_notice(NoticeKind.probe, why=action.detail, **common)
+        elif kind is ActionKind.unsubscribe:
+            queue_notice(NoticeKind.unsubscribe, why=action.detail, **common)
+        elif kind is ActionKind.notify_increment:
+            queue_notice(NoticeKind.notify_increment,
+                         score=f'{member.score:g}',
                          delta=f'{outcome.delta if outcome else 0:g}',
                          **common)
-        elif action.kind == 'notify_disable':
+        elif kind is ActionKind.notify_disable:
             score = scored.rating if scored.rating is not None else (
                 policy.threshold)
-            queue_notice(action.kind, score=f'{score:g}', **common)
-        elif action.kind == 'notify_complaint':
-            queue_notice(action.kind, action=policy.complaint_action,
+            queue_notice(NoticeKind.notify_disable, score=f'{score:g}',
                          **common)
-        elif action.kind == 'notify_level':
-            queue_notice(action.kind, level=action.detail,
+        elif kind is ActionKind.notify_complaint:
+            queue_notice(NoticeKind.notify_complaint,
+                         action=policy.complaint_action, **common)
+        elif kind is ActionKind.notify_level:
+            queue_notice(NoticeKind.notify_level, level=action.detail,
                          rating=f'{scored.rating or 0:g}', **common)
 
     def apply(self) -> None:
@@ -278,7 +386,11 @@ def process_batch(now: datetime, report: PassReport, limit: int,
         grouped[(row.list_id, row.email)].append(_fact(row))
     policies = policies_for({key[0] for key in grouped})
     loaded = load_members(key for key in grouped if key[0] in policies)
+    deferred = _deferred(now, grouped)
+    for key in deferred:
+        del grouped[key]
     history, days = _sympa_context(policies, loaded, now)
+    weights = _day_weights(policies, grouped, loaded)
     for key, facts in grouped.items():
         policy = policies.get(key[0])
         if policy is None or not policy.process_bounces or key not in loaded:
@@ -289,14 +401,27 @@ def process_batch(now: datetime, report: PassReport, limit: int,
             continue
         scored = score_member(policy, loaded[key].facts, facts, now,
                               history=history.get(key, []),
-                              sending_days=days.get(key[0]))
+                              sending_days=days.get(key[0]),
+                              day_weights=weights.get(key))
         batch.score(policy, loaded[key], scored,
                     max(fact.event_id for fact in facts))
     batch.apply()
     config.db.commit()
-    report.events += len(rows)
+    processed = sum(len(facts) for facts in grouped.values())
+    report.events += processed
     report.batches += 1
-    return len(rows)
+    return processed
+
+
+def _run_verified(key: tuple[str, str], since: datetime) -> bool:
+    """Did the member's live score take any verified bounce (read once per
+    re-checked member: rare, a lowered threshold)?"""
+    event = BounceEvent
+    return config.db.store.execute(
+        select(event.id).where(
+            event.list_id == key[0], event.email == key[1],
+            event.evidence == 'verified', event.outcome == 'scored',
+            event.timestamp >= since).limit(1)).first() is not None
 
 
 def _recheck_thresholds(now: datetime, report: PassReport) -> None:
@@ -308,7 +433,10 @@ def _recheck_thresholds(now: datetime, report: PassReport) -> None:
     batch = _Batch(now, report)
     for key, loaded in load_members(
             (row.list_id, row.email) for row in rows).items():
-        scored = recheck_threshold(policies[key[0]], loaded.facts, now)
+        policy = policies[key[0]]
+        scored = recheck_threshold(
+            policy, loaded.facts, now,
+            _run_verified(key, now - policy.bounce_info_stale_after))
         if scored.actions:
             batch.score(policies[key[0]], loaded, scored, None)
             report.count('rechecked')
@@ -358,7 +486,7 @@ def _ignored_summaries(now: datetime) -> int:
         if policy is None or not policy.notify_owner_on_ignored:
             continue
         queue_notice(
-            'notify_ignored', list_id=list_id, day=day.isoformat(),
+            NoticeKind.notify_ignored, list_id=list_id, day=day.isoformat(),
             until=(end - timedelta(seconds=1)).date().isoformat(),
             dedup_key=f'ignored:{list_id}:{start:%Y%m%d%H%M}',
             count=len({item.email for item in items}),
@@ -392,9 +520,11 @@ def _after_batches(now: datetime, report: PassReport) -> None:
     report.probes_expired = expire_probes(now)
     if take_turn('adopt', DAILY, now):
         report.adopted = adopt_disabled_members(now)
-    report.warnings, report.removals = warn_and_remove(now)
+    report.warnings, report.removals = queue_warnings_and_removals(now)
     if take_turn('ignored-summary', _until_next_summary(now), now):
         _ignored_summaries(now)
+    if take_turn('forged-summary', HOURLY, now):
+        summarise_forged(now)
     if take_turn('evict', HOURLY, now):
         report.evicted = evict(now).total
     release_lease(HOUSEKEEPING)
@@ -409,7 +539,7 @@ def run_pass(now: datetime | None = None) -> PassReport:
     batch_size = site_config().batch_size
     try:
         _before_batches(now, report)
-        while process_batch(now, report, batch_size) == batch_size:
+        while process_batch(now, report, batch_size) >= batch_size:
             pass
         _after_batches(now, report)
     except BaseException:
@@ -440,7 +570,7 @@ def send_warnings_and_remove() -> tuple[int, int]:
     """
     now = mailman_now()
     serialize_writers()
-    counts = warn_and_remove(now)
+    counts = queue_warnings_and_removals(now)
     config.db.commit()
     deliver_notices()
     return counts

@@ -27,7 +27,8 @@ from mailman_bounces.model.lease import Lease
 
 # The lease SQLite writers update first to take the database's write lock.
 WRITE_LOCK = 'sqlite-writer'
-_NEVER = datetime(1970, 1, 1)
+# The end of a lease nobody holds: long past, so anyone may take it.
+_FREE = datetime(1970, 1, 1)
 
 
 @public
@@ -58,7 +59,7 @@ def for_update(query: Select, skip_locked: bool = False, of=None) -> Select:
 
 def _ensure_lease(name: str) -> None:
     insert_ignoring_duplicates(config.db.store, Lease.__table__, [
-        {'name': name, 'holder': None, 'until': _NEVER}])
+        {'name': name, 'holder': None, 'until': _FREE}])
 
 
 @public
@@ -112,4 +113,4 @@ def release_lease(name: str, holder: str | None = None) -> None:
     config.db.store.execute(
         update(Lease)
         .where(Lease.name == name, Lease.holder == (holder or holder_name()))
-        .values(holder=None, until=_NEVER))
+        .values(holder=None, until=_FREE))

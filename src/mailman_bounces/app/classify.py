@@ -19,10 +19,16 @@ REGISTERED_KINDS = frozenset({Kind.bounce, Kind.delay, Kind.complaint})
 
 
 @public
-def safe_detect(msg: Message) -> Report:
-    """Run the engine; it never raises, but a bug must not lose a bounce."""
+def safe_detect(msg: Message, received: bytes | None = None) -> Report:
+    """Run the engine; it never raises, but a bug must not lose a bounce.
+
+    *received* is the message as the LMTP runner received it (see
+    `mailman_bounces.app.store.received_bytes`): when there, the engine
+    reads those bytes, the first ``MAX_INPUT_BYTES`` of them, rather than
+    flattening the parsed `msg` again.
+    """
     try:
-        return detect(msg)
+        return detect(received if received else msg)
     except Exception:  # noqa: BLE001 - a bug must not lose a bounce
         return Report(kind=Kind.none, recipients=[], detector=None)
 
@@ -38,13 +44,20 @@ def recipient_for(report: Report, email: str) -> Recipient | None:
 
 
 @public
-def event_fields(report: Report | None,
-                 recipient: Recipient | None) -> dict[str, Any]:
+def event_columns(report: Report | None,
+                  recipient: Recipient | None) -> dict[str, Any]:
     """Event columns describing `recipient` of `report`."""
     if recipient is None:
         kind = report.kind.value if report is not None and (
             report.kind in REGISTERED_KINDS) else 'unknown'
-        return {'kind': kind, 'detector': getattr(report, 'detector', None)}
+        fields = {'kind': kind, 'detector': getattr(report, 'detector', None)}
+        if report is not None and report.kind in (Kind.bounce, Kind.delay) \
+                and not report.recipients:
+            # A delivery failure that names nobody usable, registered for
+            # the member VERP names: nothing says why, so it counts as an
+            # undefined failure (weighted as such), not as nothing.
+            fields.update(severity='soft', reason='undefined')
+        return fields
     kind = report.kind.value if report is not None else 'unknown'
     if report is not None and report.kind == Kind.bounce and _temporary(
             recipient):

@@ -191,3 +191,12 @@ def follow_membership(event: object) -> None:
         .where(_TABLE.c.list_id.in_((event.mlist.list_id, SITE)),
                _TABLE.c.domain == domain_of(address.email))
         .values(members=_TABLE.c.members + change))
+
+
+@public
+def follow_memberships() -> None:
+    """Keep the counts current as members come and go: subscribe
+    `follow_membership` to core's events (once)."""
+    from zope.event import subscribers
+    if follow_membership not in subscribers:
+        subscribers.append(follow_membership)

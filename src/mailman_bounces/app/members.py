@@ -33,6 +33,9 @@ from mailman_bounces.policy.scoring import MemberFacts
 # Core sets last_warning_sent to this when it disables a member, so that
 # the first warning goes out at the next warnings pass.
 NEVER_WARNED = datetime.min
+# The member's standing the plugin's row holds under the policy's names.
+_STATE_FACTS = ('scored_day', 'day_weight', 'run_started', 'sympa_level',
+                'probe_sent', 'last_reason', 'disabled_reason')
 
 
 @public
@@ -113,17 +116,13 @@ def load_members(pairs: Iterable[tuple[str, str]]
     for row in rows:
         state = states.get(row.id)
         disabled = row.delivery_status == DeliveryStatus.by_bounces
+        # A member without a row yet has the fresh standing.
+        standing = {} if state is None else {
+            name: getattr(state, name) for name in _STATE_FACTS}
         facts = MemberFacts(
             member_id=row.id, email=row.email, disabled=disabled,
             score=_exact_score(row.bounce_score, state),
-            last_bounce=row.last_bounce_received,
-            scored_day=getattr(state, 'scored_day', None),
-            day_weight=getattr(state, 'day_weight', 0.0) or 0.0,
-            run_started=getattr(state, 'run_started', None),
-            sympa_level=getattr(state, 'sympa_level', 0) or 0,
-            probe_sent=getattr(state, 'probe_sent', None),
-            last_reason=getattr(state, 'last_reason', None),
-            disabled_reason=getattr(state, 'disabled_reason', None))
+            last_bounce=row.last_bounce_received, **standing)
         loaded[(row.list_id, row.email)] = LoadedMember(
             facts=facts, list_id=row.list_id,
             preferences_id=row.preferences_id, user_id=row.user_id,
@@ -150,10 +149,10 @@ def save_members(changes: list[tuple[LoadedMember, MemberFacts, dict]],
     if not changes:
         return
     store = config.db.store
+    # New rows start from the column defaults; the updates below set them.
     insert_ignoring_duplicates(store, MemberBounceState.__table__, [
         {'member_id': loaded.facts.member_id, 'list_id': loaded.list_id,
-         'email': loaded.facts.email, 'score': 0.0, 'core_score': 0,
-         'day_weight': 0.0, 'sympa_level': 0}
+         'email': loaded.facts.email}
         for loaded, _, _ in changes if not loaded.state_exists])
     member_rows, preference_rows, state_rows = [], [], []
     for loaded, facts, extra in changes:

@@ -11,38 +11,41 @@ events are scored like any other (genuine bounces still count); the events
 of a member who does not bounce again within the list's stale window were
 the outage's, and are recorded as such without counting.  A freeze an
 administrator lifts early was a false alarm: its events are scored at once.
+
+A new freeze queues a notice to the owners or the site administrator
+(rendered by `mailman_bounces.app.outage_notice`).  A freeze is not kept
+going past its cap without a site administrator's confirmation
+(`mailman_bounces.policy.outage`): reaching it queues a notice to the site
+administrator, and `confirm_freeze` records a confirmation.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from mailman.config import config
-from mailman.email.message import OwnerNotification, UserNotification
 from mailman.interfaces.bounce import BounceContext
-from mailman.interfaces.listmanager import IListManager
 from public import public
 from sqlalchemy import and_, distinct, exists, func, not_, or_, select, update
 from sqlalchemy.orm import aliased
-from zope.component import getUtility
 
+from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.domain_members import domain_members, recount_if_due
-from mailman_bounces.app.notices import (
-    administrators,
-    queue_notice,
-    site_admin_address,
-)
-from mailman_bounces.app.templates import render
+from mailman_bounces.app.notices import queue_notice
+from mailman_bounces.app.settings import policies_for
+from mailman_bounces.config import site_config
 from mailman_bounces.database.planner import not_for_lookup
+from mailman_bounces.interfaces.notice import NoticeKind
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.freeze import OutageFreeze
-from mailman_bounces.model.notice import Notice
-from mailman_bounces.plugin import site_config
 from mailman_bounces.policy.outage import (
     BounceBurst,
+    FreezeTimes,
+    confirmed_until,
+    extend_freeze,
+    may_freeze_again,
+    new_freeze_expiry,
     should_freeze,
     wanted_keys,
     wanted_scopes,
@@ -65,7 +68,7 @@ def held_by_freeze(now: datetime):
     return and_(
         event.kind.in_(FROZEN_KINDS),
         exists().where(
-            freeze.lifted.is_(None), freeze.expires > now,
+            freeze.in_force_at(now),
             or_(freeze.list_id.is_(None), freeze.list_id == event.list_id),
             or_(and_(freeze.key_type == 'domain', freeze.key == event.domain),
                 and_(freeze.key_type == 'mx',
@@ -97,11 +100,11 @@ def release_ended_freezes(now: datetime) -> int:
     ended = store.execute(
         select(OutageFreeze).where(
             OutageFreeze.released.is_(False),
-            or_(OutageFreeze.lifted.is_not(None),
-                OutageFreeze.expires <= now))).scalars().all()
+            not_(OutageFreeze.in_force_at(now)))).scalars().all()
     waiting = 0
     for freeze in ended:
         freeze.released = True
+        _freeze_callback('outage.thawed', freeze)
         if freeze.lifted is not None:
             continue
         waiting += store.execute(
@@ -128,7 +131,6 @@ def _bounced_again(pairs: set[tuple[str, str]]) -> dict:
 @public
 def confirm_or_dismiss_held(now: datetime) -> tuple[int, int]:
     """Re-evaluate events held by ended freezes: (confirmed, dismissed)."""
-    from mailman_bounces.app.settings import policies_for
     store = config.db.store
     held = store.execute(
         select(BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
@@ -245,8 +247,7 @@ def _same_key(burst: BounceBurst):
 def _active(burst: BounceBurst, now: datetime) -> OutageFreeze | None:
     freeze = OutageFreeze
     return config.db.store.execute(
-        select(freeze).where(_same_key(burst), freeze.lifted.is_(None),
-                             freeze.expires > now)
+        select(freeze).where(_same_key(burst), freeze.in_force_at(now))
         .order_by(freeze.id.desc()).limit(1)).scalar_one_or_none()
 
 
@@ -258,6 +259,36 @@ def _lifted_recently(burst: BounceBurst, now: datetime,
     return config.db.store.execute(select(exists().where(
         _same_key(burst), freeze.lifted.is_not(None),
         freeze.lifted > now - window))).scalar()
+
+
+def _times(freeze: OutageFreeze) -> FreezeTimes:
+    return FreezeTimes(freeze.started, freeze.expires,
+                       freeze.confirmed_until)
+
+
+def _capped_freeze_ended(burst: BounceBurst) -> datetime | None:
+    """When the last freeze of this key that the cap stopped ended."""
+    freeze = OutageFreeze
+    return config.db.store.execute(
+        select(func.max(freeze.expires)).where(
+            _same_key(burst), freeze.capped.is_not(None),
+            freeze.lifted.is_(None))).scalar()
+
+
+def _extend(freeze: OutageFreeze, burst: BounceBurst, now: datetime) -> None:
+    """Keep `freeze` going for `burst`, up to its cap."""
+    outage = site_config().outage
+    extension = extend_freeze(outage, _times(freeze), now)
+    freeze.expires = extension.expires
+    freeze.bouncing = max(freeze.bouncing, burst.bouncing)
+    if extension.capped and freeze.capped is None:
+        freeze.capped = now
+        log.warning('Outage freeze %d: %s %s reached the limit of %s '
+                    'without confirmation; it ends at %s', freeze.id,
+                    freeze.key_type, freeze.key,
+                    format_duration(outage.max_unconfirmed),
+                    f'{freeze.expires:%Y-%m-%d %H:%M}')
+        _queue_cap_notice(freeze)
 
 
 @public
@@ -272,14 +303,16 @@ def detect_outages(now: datetime) -> list[OutageFreeze]:
             continue
         freeze = _active(burst, now)
         if freeze is not None:
-            freeze.expires = max(freeze.expires, now + outage.window)
-            freeze.bouncing = max(freeze.bouncing, burst.bouncing)
+            _extend(freeze, burst, now)
             continue
         if _lifted_recently(burst, now, outage.window):
             continue
+        if not may_freeze_again(outage, _capped_freeze_ended(burst), now):
+            # The burst goes on past the cap: it counts.
+            continue
         freeze = OutageFreeze(
             list_id=burst.list_id, key_type=burst.key_type, key=burst.key,
-            started=now, expires=now + outage.window,
+            started=now, expires=new_freeze_expiry(outage, now),
             bouncing=burst.bouncing, members=burst.members or 0,
             notified=False)
         config.db.store.add(freeze)
@@ -303,16 +336,34 @@ def _carrier_list(freeze: OutageFreeze) -> str | None:
         .order_by(func.count().desc()).limit(1)).scalar_one_or_none()
 
 
+def _freeze_callback(event_type: str, freeze: OutageFreeze) -> None:
+    enqueue(event_type, f'freeze:{freeze.id}', freeze.list_id, {
+        'freeze_id': freeze.id, 'list_id': freeze.list_id,
+        'key_type': freeze.key_type, 'key': freeze.key,
+        'lifted': freeze.lifted})
+
+
 def _queue_freeze_notice(freeze: OutageFreeze, now: datetime) -> None:
     outage = site_config().outage
     data = {'freeze_id': freeze.id}
+    _freeze_callback('outage.frozen', freeze)
     if freeze.list_id is not None and outage.notify_owners:
-        queue_notice('outage', list_id=freeze.list_id, **data)
+        queue_notice(NoticeKind.outage, list_id=freeze.list_id, **data)
     elif freeze.list_id is None and outage.notify_site_admin:
         carrier = _carrier_list(freeze)
         if carrier is not None:
-            queue_notice('outage', list_id=carrier, scope='site', **data)
+            queue_notice(NoticeKind.outage, list_id=carrier, scope='site',
+                         **data)
     freeze.notified = True
+
+
+def _queue_cap_notice(freeze: OutageFreeze) -> None:
+    """Tell the site administrator that `freeze` reached its cap (through
+    a list: Mailman notices need one)."""
+    carrier = freeze.list_id or _carrier_list(freeze)
+    if carrier is not None:
+        queue_notice(NoticeKind.outage_cap, list_id=carrier,
+                     freeze_id=freeze.id)
 
 
 @public
@@ -322,57 +373,44 @@ def lift_freeze(freeze_id: int, now: datetime, by: str = 'admin'
     freeze = config.db.store.get(OutageFreeze, freeze_id)
     if freeze is None:
         return None
-    if freeze.lifted is None and freeze.expires > now:
+    if freeze.in_force_at(now):
         freeze.lifted = now
         freeze.lifted_by = by
     return freeze
 
 
 @public
-def active_freezes(now: datetime):
-    """The freezes in force now, newest first."""
-    freeze = OutageFreeze
-    return config.db.store.execute(
-        select(freeze).where(freeze.lifted.is_(None), freeze.expires > now)
-        .order_by(freeze.id.desc())).scalars().all()
-
-
-@dataclass(frozen=True)
-class _FreezeText:
-    key_kind: str
-    subject: str
-
-
-def _describe(freeze: OutageFreeze) -> _FreezeText:
-    kind = 'domain' if freeze.key_type == 'domain' else 'mail server'
-    where = 'site-wide' if freeze.list_id is None else 'on ' + freeze.list_id
-    return _FreezeText(kind, f'Bounce scoring frozen for {kind} '
-                             f'{freeze.key} {where}')
+class CannotConfirm(ValueError):
+    """The freeze was lifted, or ended without reaching its cap."""
 
 
 @public
-def send_outage_notice(notice: Notice, data: dict[str, Any]) -> None:
-    """Tell the owners (or the site admin) about a new freeze."""
-    freeze = config.db.store.get(OutageFreeze, int(data['freeze_id']))
-    mlist = getUtility(IListManager).get_by_list_id(notice.list_id)
-    if freeze is None or mlist is None:
-        return
-    described = _describe(freeze)
-    values = {
-        'key_kind': described.key_kind, 'key': freeze.key,
-        'expires': f'{freeze.expires:%Y-%m-%d %H:%M} UTC',
-        'bouncing': str(freeze.bouncing),
-        'members': str(freeze.members or 'the'),
-        'window': format_duration(site_config().outage.window),
-        'freeze_id': str(freeze.id),
-    }
-    if data.get('scope') == 'site':
-        text = render('site:admin:notice:bounce-outage', None, values)
-        msg = UserNotification(site_admin_address(),
-                               config.mailman.site_owner, described.subject,
-                               text, mlist.preferred_language)
-    else:
-        text = render('list:admin:notice:bounce-outage', mlist, values)
-        msg = OwnerNotification(mlist, described.subject, text,
-                                roster=administrators(mlist))
-    msg.send(mlist)
+def confirm_freeze(freeze_id: int, now: datetime, by: str = 'admin'
+                   ) -> OutageFreeze | None:
+    """A site administrator confirms freeze `freeze_id` is an outage: it
+    may go on until ``max_unconfirmed`` from now.  A freeze the cap ended
+    is put back in force (for a window at least).  None for no such
+    freeze.
+
+    :raises CannotConfirm: for a lifted freeze, or one that ended on its
+        own (no burst kept it going: there is nothing to confirm).
+    """
+    freeze = config.db.store.get(OutageFreeze, freeze_id)
+    if freeze is None:
+        return None
+    if freeze.lifted is not None:
+        raise CannotConfirm(f'Freeze {freeze_id} was lifted')
+    in_force = freeze.in_force_at(now)
+    if not in_force and freeze.capped is None:
+        raise CannotConfirm(f'Freeze {freeze_id} has ended')
+    outage = site_config().outage
+    freeze.confirmed_until = confirmed_until(outage, now)
+    freeze.confirmed_by = by
+    freeze.capped = None
+    if not in_force:
+        freeze.expires = min(now + outage.window, freeze.confirmed_until)
+        # Its end hands its events to re-evaluation again.
+        freeze.released = False
+    log.warning('Outage freeze %d confirmed by %s until %s', freeze.id, by,
+                f'{freeze.confirmed_until:%Y-%m-%d %H:%M}')
+    return freeze

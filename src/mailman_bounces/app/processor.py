@@ -7,7 +7,10 @@ suite) and keeps core's interface:
 * `register` records one classified event per member address, stores the
   bounce message once, and is idempotent: the same bounce delivered twice
   is registered once (`record_all` does the same for a whole batch of
-  bounces with a few statements);
+  bounces with a few statements).  Like core's, it also keeps the message
+  in Mailman's message store for ``[mailman]dsn_lifetime``, so that its
+  callers (the outgoing runner's SMTP-time failures, third-party code) can
+  look an event's ``message_id`` up with ``IMessageStore`` as before;
 * `process_event` and `send_warnings_and_remove` apply the list's policy,
   through the same code the periodic pass uses for whole batches.
 """
@@ -22,14 +25,20 @@ from typing import Any
 
 from mailman.config import config
 from mailman.database.transaction import dbconnection
-from mailman.interfaces.bounce import BounceContext, IBounceProcessor
+from mailman.interfaces.bounce import (
+    BounceContext,
+    IBounceProcessor,
+    InvalidBounceEvent,
+)
 from public import public
 from sqlalchemy import and_, select
 from zope.interface import implementer
 
-from mailman_bounces.app.classify import event_fields, recipient_for, safe_detect
+from mailman_bounces.app.callbacks import enqueue_for_events
+from mailman_bounces.app.classify import event_columns, recipient_for, safe_detect
 from mailman_bounces.app.store import (
     fingerprint,
+    keep_in_message_store,
     message_bytes,
     message_id_of,
     received_bytes,
@@ -45,7 +54,7 @@ log = logging.getLogger('mailman.bounce')
 
 def _site_config():
     # Imported late: the plugin object exists only once Mailman loaded it.
-    from mailman_bounces.plugin import site_config
+    from mailman_bounces.config import site_config
     return site_config()
 
 
@@ -65,6 +74,12 @@ class Registration:
     recipient: Recipient | None = None
     # The queue metadata (for the received bytes and their digest).
     msgdata: dict[str, Any] | None = None
+    # What the bounce rests on (`mailman_bounces.signing.EVIDENCE`); None
+    # for in-process callers of the interface (see `event_row`).
+    evidence: str | None = None
+    # What a classification rule changed (event columns), and its name.
+    changes: dict[str, Any] | None = None
+    rule: str | None = None
 
 
 @dataclass
@@ -79,7 +94,7 @@ def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
     msg, msgdata = registration.msg, registration.msgdata
     report = registration.report
     if report is None:
-        report = safe_detect(msg)
+        report = safe_detect(msg, received_bytes(msgdata))
     email = registration.email.strip().lower()
     recipient = registration.recipient
     if recipient is None:
@@ -92,7 +107,10 @@ def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
                else registration.context)
     row = event_row(registration.list_id, email, message_id_of(msg),
                     context, fingerprint=digest, stored_message_id=None,
-                    **event_fields(report, recipient))
+                    evidence=registration.evidence,
+                    **event_columns(report, recipient))
+    if registration.rule is not None:
+        row.update(registration.changes or {}, rule=registration.rule)
     message = None if max_size is None else stored_message_row(
         msg, content, digest, max_size, (msgdata or {}).get('original_size'))
     return _Prepared(row, message)
@@ -103,11 +121,16 @@ def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
 class BounceProcessor:
     """See `IBounceProcessor`."""
 
-    def register(self, mlist, email, msg, context=None, *,
+    def register(self, mlist, email, msg, where=None, *,
+                 context: BounceContext | None = None,
                  report: Report | None = None,
                  recipient: Recipient | None = None,
                  msgdata: dict[str, Any] | None = None):
         """See `IBounceProcessor`.
+
+        The bounce context is the fourth argument, as core's callers pass
+        it; by keyword it is ``where`` (the name core's implementation
+        gives it) or ``context`` (the interface's name), not both.
 
         :param report: The detection report of `msg`, when the caller has
             it already; otherwise `msg` is classified here.
@@ -116,8 +139,14 @@ class BounceProcessor:
         :return: The registered event (the existing one if this bounce was
             registered before).
         """
-        key = self.record(mlist, email, msg, context, report=report,
-                          recipient=recipient, msgdata=msgdata)
+        if where is not None and context is not None:
+            raise TypeError('register() takes the bounce context as '
+                            "'where' or 'context', not both")
+        key = self.record(mlist, email, msg,
+                          context if where is None else where,
+                          report=report, recipient=recipient,
+                          msgdata=msgdata)
+        keep_in_message_store(msg)
         return config.db.store.execute(select(BounceEvent).where(and_(
             BounceEvent.fingerprint == key[0],
             BounceEvent.list_id == key[1],
@@ -159,6 +188,8 @@ class BounceProcessor:
                 item.row['stored_message_id'] = ids[item.row['fingerprint']]
         rows = [item.row for item in prepared]
         insert_ignoring_duplicates(store, BounceEvent.__table__, rows)
+        # Queued once per event: the callback's id is the event's key.
+        enqueue_for_events(rows)
         for row in rows:
             log.info('%s bounce registered for %s on %s: %s %s (%s)',
                      row['kind'], row['email'], row['list_id'],
@@ -181,9 +212,20 @@ class BounceProcessor:
             .order_by(BounceEvent.id)).scalars()
 
     def process_event(self, event):
-        """See `IBounceProcessor`."""
+        """See `IBounceProcessor`.
+
+        Like core's, an event whose list is gone or whose address is not
+        a member of it is marked processed (committed) and raises
+        `InvalidBounceEvent`, which core's callers catch.
+        """
         from mailman_bounces.app.bounce_pass import process_events
-        process_events([event])
+        outcomes = process_events([event]).outcomes
+        if outcomes.get('no-list'):
+            raise InvalidBounceEvent(
+                f'Bounce for non-existent list {event.list_id}')
+        if outcomes.get('not-member'):
+            raise InvalidBounceEvent(
+                f'Email {event.email} is not a subscriber of {event.list_id}')
 
     def send_warnings_and_remove(self):
         """See `IBounceProcessor`."""

@@ -18,9 +18,11 @@ from public import public
 from sqlalchemy import delete, exists, true
 
 from mailman_bounces.app.settings import list_retentions
+from mailman_bounces.config import site_config
 from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.hooks import Callback, WebhookSeen
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
 from mailman_bounces.model.traffic import ListTraffic
@@ -53,6 +55,21 @@ def _delete(statement) -> int:
         statement.execution_options(synchronize_session=False)).rowcount
 
 
+def _evict_hook_memory(now: datetime, kept: timedelta) -> None:
+    """Forget Mailgun tokens once their timestamps are out of the window
+    (a replay is refused by the window then), provider event ids and
+    SparkPost batches with the events, and sent callbacks."""
+    window = site_config().webhooks.window
+    tokens = _delete(delete(WebhookSeen).where(
+        WebhookSeen.kind == 'token', WebhookSeen.received < now - 2 * window))
+    seen = _delete(delete(WebhookSeen).where(WebhookSeen.received < now - kept))
+    sent = _delete(delete(Callback).where(
+        Callback.state == 'delivered', Callback.created < now - kept))
+    if tokens + seen + sent:
+        log.info('Evicted %d webhook tokens, %d webhook ids, %d callbacks',
+                 tokens, seen, sent)
+
+
 @public
 def evict(now: datetime) -> Evicted:
     """Delete what is older than its retention."""
@@ -81,6 +98,7 @@ def evict(now: datetime) -> Evicted:
         ~exists().where(Member.id == MemberBounceState.member_id)))
     _delete(delete(ListTraffic).where(
         ListTraffic.day < (now - TRAFFIC_KEPT).date()))
+    _evict_hook_memory(now, default)
     if evicted.total:
         log.info('Evicted %s', evicted)
     return evicted

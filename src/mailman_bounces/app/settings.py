@@ -5,7 +5,8 @@ stay the source of truth so Postorius shows them) and the plugin's (a row
 in ``bounces_list_settings``; NULL means "the site default").  This module
 resolves them into a `ListPolicy` for the policy code, and changes them
 atomically: every value is checked first, and nothing is written unless
-all of them are valid.
+all of them are valid.  Values are typed (durations are timedeltas); the
+REST API and the command show them with Mailman's own JSON encoder.
 """
 
 from __future__ import annotations
@@ -21,29 +22,21 @@ from mailman.model.mailinglist import MailingList
 from public import public
 from sqlalchemy import select
 
-from mailman_bounces.config.site import reason_names
+from mailman_bounces.config import site_config
 from mailman_bounces.model.settings import ListBounceSettings
-from mailman_bounces.plugin import site_config
 from mailman_bounces.policy.settings import (
-    CORE_FIELDS,
-    PLUGIN_FIELDS,
+    CORE_SETTINGS,
+    PLUGIN_SETTINGS,
+    RESETTABLE,
+    SETTINGS,
+    WEIGHTS,
     ListPolicy,
     SettingError,
-    parse_weights,
 )
-from mailman_bounces.validators import InvalidValue, format_duration
-
-# Every setting name, core's first, in the order they are shown.
-SETTING_NAMES = (*CORE_FIELDS, *PLUGIN_FIELDS, 'weights')
 
 # Core columns of the mailing list table, for set-based loading.
-_CORE_COLUMNS = tuple(getattr(MailingList, name) for name in CORE_FIELDS
+_CORE_COLUMNS = tuple(getattr(MailingList, name) for name in CORE_SETTINGS
                       if name != 'forward_unrecognized_bounces_to')
-
-
-def _defaults() -> dict[str, Any]:
-    settings = site_config()
-    return dict(settings.list_defaults)
 
 
 def _weights(row: ListBounceSettings | None) -> dict[str, float]:
@@ -54,9 +47,9 @@ def _weights(row: ListBounceSettings | None) -> dict[str, float]:
 
 
 def _plugin_values(row: ListBounceSettings | None) -> dict[str, Any]:
-    values = _defaults()
+    values = dict(site_config().list_defaults)
     if row is not None:
-        for name in PLUGIN_FIELDS:
+        for name in PLUGIN_SETTINGS:
             value = getattr(row, name)
             if value is not None:
                 values[name] = value
@@ -101,23 +94,13 @@ def _override_row(list_id: str) -> ListBounceSettings | None:
     return config.db.store.get(ListBounceSettings, list_id)
 
 
-def _as_json(name: str, value: Any) -> Any:
-    if isinstance(value, timedelta):
-        return format_duration(value)
-    if isinstance(value, UnrecognizedBounceDisposition):
-        return value.name
-    return value
-
-
 @public
 def get_settings(mlist) -> dict[str, Any]:
-    """Every bounce setting of `mlist`, as JSON-ready values."""
+    """Every bounce setting of `mlist` (see `SETTINGS`), typed."""
     row = _override_row(mlist.list_id)
-    values = {name: _as_json(name, getattr(mlist, name))
-              for name in CORE_FIELDS}
-    values.update({name: _as_json(name, value)
-                   for name, value in _plugin_values(row).items()})
-    values['weights'] = _weights(row)
+    values = {name: getattr(mlist, name) for name in CORE_SETTINGS}
+    values.update(_plugin_values(row))
+    values[WEIGHTS.name] = _weights(row)
     return values
 
 
@@ -127,10 +110,7 @@ def overridden_settings(mlist) -> list[str]:
     row = _override_row(mlist.list_id)
     if row is None:
         return []
-    names = [name for name in PLUGIN_FIELDS if getattr(row, name) is not None]
-    if row.weights:
-        names.append('weights')
-    return names
+    return [name for name in RESETTABLE if getattr(row, name) is not None]
 
 
 @public
@@ -140,22 +120,14 @@ def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
     as None or '' parses to None: back to the site default."""
     parsed = {}
     for name, value in changes.items():
-        if name in CORE_FIELDS:
-            parsed[name] = CORE_FIELDS[name].check(value)
-        elif (name in PLUGIN_FIELDS or name == 'weights') and (
-                value is None or value == ''):
-            # Back to the site default.
-            parsed[name] = None
-        elif name in PLUGIN_FIELDS:
-            parsed[name] = PLUGIN_FIELDS[name].check(value)
-        elif name == 'weights':
-            try:
-                parsed[name] = parse_weights(value, reason_names())
-            except InvalidValue as error:
-                raise SettingError(name, value, error.allowed) from None
-        else:
+        setting = SETTINGS.get(name)
+        if setting is None:
             raise SettingError(name, value, 'one of the bounce settings: '
-                               + ', '.join(SETTING_NAMES))
+                               + ', '.join(SETTINGS))
+        if name in RESETTABLE and (value is None or value == ''):
+            parsed[name] = None
+        else:
+            parsed[name] = setting.check(value)
     _check_levels(parsed)
     return parsed
 
@@ -179,13 +151,13 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
     """
     parsed = check_settings(changes)
     row = _override_row(mlist.list_id)
-    defaults = _defaults()
+    defaults = site_config().list_defaults
     # The levels as they will be: a reset one goes back to the default.
     _check_levels({**_plugin_values(row), **{
         name: defaults.get(name) if value is None else value
         for name, value in parsed.items()}})
     for name, value in parsed.items():
-        if name in CORE_FIELDS:
+        if name in CORE_SETTINGS:
             if name == 'forward_unrecognized_bounces_to':
                 value = UnrecognizedBounceDisposition[value]
             setattr(mlist, name, value)
@@ -193,7 +165,7 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
         if row is None:
             row = ListBounceSettings(mlist.list_id)
             config.db.store.add(row)
-        if name == 'weights':
+        if name == WEIGHTS.name:
             current = {} if replace_weights or not row.weights else (
                 json.loads(row.weights))
             current.update(value or {})
@@ -201,21 +173,6 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
                 current and value is not None) else None
         else:
             setattr(row, name, value)
-    return get_settings(mlist)
-
-
-@public
-def reset_settings(mlist, names: Iterable[str]) -> dict[str, Any]:
-    """Put the plugin settings `names` back to the site default."""
-    names = list(names)
-    for name in names:
-        if name not in PLUGIN_FIELDS and name != 'weights':
-            raise SettingError(name, None, 'one of the plugin settings: '
-                               + ', '.join((*PLUGIN_FIELDS, 'weights')))
-    row = _override_row(mlist.list_id)
-    if row is not None:
-        for name in names:
-            setattr(row, name, None)
     return get_settings(mlist)
 
 

@@ -3,7 +3,9 @@
 Core keeps a bounce in its message store for about a day.  The plugin keeps
 its own copy, in the database (so every host sharing the database sees it
 and a crash can never leave a file without its row), cut at the configured
-size, deduplicated by fingerprint.
+size, deduplicated by fingerprint.  Bounces registered through core's
+interface are also kept in core's message store, as core keeps them
+(`keep_in_message_store`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ from collections.abc import Iterable
 from email.message import Message
 from typing import Any
 
+from lazr.config import as_timedelta
 from mailman.config import config
+from mailman.interfaces.messages import IMessageStore
+from mailman.interfaces.pending import IPendable, IPendings
 from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import select
+from zope.component import getUtility
+from zope.interface import implementer
 
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.event import StoredBounce
@@ -27,7 +34,8 @@ _RECEIVING_HEADER_NAMES = frozenset(
     {b'message-id-hash', b'x-message-id-hash', b'x-mailfrom'})
 
 # The msgdata keys where the LMTP runner puts the digest of the received
-# bytes, and the bytes themselves (cut at the stored size).
+# bytes, and the bytes themselves (cut at the larger of the stored size and
+# what detection reads; the stored copy is cut again at the stored size).
 FINGERPRINT_KEY = 'bounces_fingerprint'
 RAW_KEY = 'bounces_raw'
 
@@ -71,7 +79,9 @@ def _without_receiving_headers(content: bytes) -> bytes:
         skipping = name in _RECEIVING_HEADER_NAMES
         if not skipping:
             kept.append(line)
-    return b''.join(kept) + separator + body
+    # The head ends without a line break (the separator has it), also when
+    # the headers left out were the last ones.
+    return b''.join(kept).rstrip(b'\r\n') + separator + body
 
 
 @public
@@ -128,3 +138,36 @@ def message_id_of(msg: Message) -> str | None:
         return None
     text = str(value).strip()
     return text[:255] or None
+
+
+@implementer(IPendable)
+class _StoredDSN(dict):
+    """Pends a bounce's Message-ID, so that core's task runner keeps the
+    message in the message store until the pending expires (it deletes
+    stored messages no pending names)."""
+
+    PEND_TYPE = 'bounces-dsn'
+
+
+@public
+def keep_in_message_store(msg: Message) -> bool:
+    """Keep `msg` in Mailman's message store for ``[mailman]dsn_lifetime``,
+    as core's `register` does, so that ``IMessageStore.get_message_by_id``
+    finds it by the Message-ID its event records.
+
+    The plugin's own copy (`store_messages`) is what its notices use and
+    what it keeps for the retention period; this one is for code written
+    against core.  A message without exactly one Message-ID cannot be
+    stored there (core's store refuses it) and is left out: giving it one
+    would change the message, and with it the fingerprint that makes
+    registration idempotent.  Returns whether the message was added now.
+    """
+    if len(msg.get_all('message-id', [])) != 1:
+        return False
+    if getUtility(IMessageStore).add(msg) is None:
+        # Stored already (and pended by whoever stored it).
+        return False
+    getUtility(IPendings).add(
+        _StoredDSN(_mod_message_id=str(msg['message-id'])),
+        lifetime=as_timedelta(config.mailman.dsn_lifetime))
+    return True

@@ -4,9 +4,11 @@ Every notice the plugin sends is rendered from a template with a Mailman
 template name (``list:admin:notice:bounce-disable`` ...).  The names are
 added to Mailman's table of known templates, so a site, domain or list can
 override them exactly like core's: through the REST ``uris`` resources (and
-thus Postorius), or with files under ``$template_dir``.  When nothing
-overrides a template, the plugin's own file in
-``mailman_bounces/templates/<language>/`` is used, falling back to English.
+thus Postorius), or with files under ``$template_dir``.  A ``PUT`` of all
+URIs written for core, without the plugin's names, still works (it leaves
+the plugin's templates as they are).  When nothing overrides a template,
+the plugin's own file in ``mailman_bounces/templates/<language>/`` is used,
+falling back to English.
 """
 
 from __future__ import annotations
@@ -50,14 +52,51 @@ TEMPLATES = {
         'Member: your delivery was re-enabled.',
     'site:admin:notice:bounce-outage':
         'Site admin: scoring is frozen site-wide for a failing domain.',
+    'site:admin:notice:bounce-outage-cap':
+        'Site admin: a freeze reached the limit of unconfirmed freezes; '
+        "confirm it or the domain's bounces count again.",
+    'site:admin:notice:bounce-forged':
+        'Site admin: a burst of bounces to forged signed return paths.',
 }
 
 
 @public
 def register_templates() -> None:
-    """Make the plugin's template names known to Mailman."""
+    """Make the plugin's template names known to Mailman, keeping core's
+    ``PUT`` of all template URIs working for clients that do not know
+    them."""
     for name in TEMPLATES:
         ALL_TEMPLATES.setdefault(name, f'{name}.txt')
+    _put_without_plugin_names()
+
+
+def _put_without_plugin_names() -> None:
+    """Let a ``PUT`` on the ``uris`` collections leave out the plugin's
+    templates.
+
+    Core's PUT requires every known template name, so once the plugin's
+    names are known a client written for core (Postorius, core's own
+    tests) would get ``400 Missing Parameter: list:admin:notice:bounce-...``.
+    For that one request, the plugin's names that the request does not
+    give are dropped from the resource's names: core's names stay required,
+    the plugin's are set when given and otherwise kept as they are (a
+    client that does not know them cannot mean to change them).  GET,
+    PATCH, DELETE and the single-template resources are untouched.
+    """
+    from mailman.rest import uris
+    from mailman.rest.helpers import get_request_params
+    for resource in (uris.AllSiteURIs, uris.AllDomainURIs, uris.AllListURIs):
+        original = resource.on_put
+        if getattr(original, 'mailman_bounces', False):
+            continue
+
+        def on_put(self, request, response, original=original):
+            given = get_request_params(request)
+            self.URIs = [name for name in self.URIs
+                         if name not in TEMPLATES or name in given]
+            original(self, request, response)
+        on_put.mailman_bounces = True
+        resource.on_put = on_put
 
 
 def _packaged(name: str, language: str) -> str | None:

@@ -26,19 +26,22 @@ from mailman.model.mailinglist import MailingList
 from mailman.model.member import Member
 from mailman.model.preferences import Preferences
 from public import public
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 
-from mailman_bounces.app.members import core_score
+from mailman_bounces.app.members import NEVER_WARNED
 from mailman_bounces.app.notices import queue_notice
 from mailman_bounces.app.settings import policies_for
 from mailman_bounces.database.bulk_update import update_by_primary_key
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
-from mailman_bounces.model.member import MemberBounceState
-from mailman_bounces.model.settings import ListBounceSettings
+from mailman_bounces.interfaces.notice import NoticeKind
+from mailman_bounces.model.member import (
+    DISABLED_COLUMNS,
+    SCORE_COLUMNS,
+    MemberBounceState,
+)
 
 log = logging.getLogger('mailman.bounce')
 
-_NEVER = datetime.min
 # The longest a disabled member goes without a look by the warnings step.
 RECHECK = timedelta(days=1)
 # Members read per query (bound parameters have limits).
@@ -96,8 +99,9 @@ def _next_look(due: datetime | None, now: datetime) -> datetime:
 
 
 @public
-def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
-    """Queue due warnings and removals; return (warnings, removals)."""
+def queue_warnings_and_removals(now: datetime) -> tuple[int, int]:
+    """Queue due warnings and removals in the outbox; return (warnings,
+    removals).  They are sent once the transaction is committed."""
     warned = removed = 0
     re_enabled, next_looks = [], []
     for row in _members_due(now):
@@ -108,13 +112,14 @@ def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
         step, due = _step(row, now)
         if step == 'warning' and _claim_warning(
                 row.member_id, row.total_warnings_sent or 0, now):
-            queue_notice('warning', list_id=row.list_id, email=row.email,
+            queue_notice(NoticeKind.warning, list_id=row.list_id,
+                         email=row.email,
                          member_id=row.member_id, event_id=row.last_event_id,
                          warning_number=(row.total_warnings_sent or 0) + 1)
             warned += 1
         elif step == 'remove':
             queue_notice(
-                'remove', list_id=row.list_id, email=row.email,
+                NoticeKind.remove, list_id=row.list_id, email=row.email,
                 member_id=row.member_id, event_id=row.last_event_id,
                 dedup_key=(f'remove:{row.member_id}:'
                            f'{row.disabled_at:%Y%m%d%H%M%S}'))
@@ -126,8 +131,7 @@ def send_warnings_and_remove(now: datetime) -> tuple[int, int]:
         store.execute(
             update(MemberBounceState)
             .where(MemberBounceState.member_id.in_(re_enabled))
-            .values(disabled_at=None, probe_sent=None,
-                    next_warning_check=None)
+            .values(**MemberBounceState.initial(*DISABLED_COLUMNS))
             .execution_options(synchronize_session=False))
     update_by_primary_key(store, MemberBounceState, next_looks)
     return warned, removed
@@ -141,7 +145,7 @@ def _step(row, now: datetime) -> tuple[str | None, datetime | None]:
     interval = row.bounce_you_are_disabled_warnings_interval
     maximum = row.bounce_you_are_disabled_warnings or 0
     sent = row.total_warnings_sent or 0
-    last = row.last_warning_sent or _NEVER
+    last = row.last_warning_sent or NEVER_WARNED
     if interval is None:
         # No interval: every step is due at once.
         return ('warning' if sent < maximum else 'remove'), now
@@ -153,16 +157,6 @@ def _step(row, now: datetime) -> tuple[str | None, datetime | None]:
     if due or maximum == 0:
         return 'remove', now + interval
     return None, last + interval
-
-
-@public
-def still_due_for_removal(mlist, member_id: int | None) -> bool:
-    """Is member `member_id` still disabled with all warnings sent?"""
-    member = config.db.store.get(Member, member_id) if member_id else None
-    return (member is not None
-            and member.preferences.delivery_status == DeliveryStatus.by_bounces
-            and (member.total_warnings_sent or 0)
-            >= mlist.bounce_you_are_disabled_warnings)
 
 
 @public
@@ -181,10 +175,10 @@ def adopt_disabled_members(now: datetime) -> int:
     ids = [member_id for member_id, _ in rows]
     members = {m.id: m for m in config.db.store.execute(
         select(Member).where(Member.id.in_(ids))).scalars()}
+    # New rows start from the column defaults.
     insert_ignoring_duplicates(config.db.store, state.__table__, [
         {'member_id': member_id, 'list_id': list_id,
-         'email': members[member_id].address.email, 'score': 0.0,
-         'core_score': 0, 'day_weight': 0.0, 'sympa_level': 0}
+         'email': members[member_id].address.email}
         for member_id, list_id in rows])
     config.db.store.execute(
         update(state).where(state.member_id.in_(ids))
@@ -197,18 +191,15 @@ def adopt_disabled_members(now: datetime) -> int:
 def _over_own_threshold():
     """SQL condition: the member's exact score reached its list's
     threshold (one range per distinct threshold, so the index on list and
-    score finds them without reading the other members)."""
+    score finds them without reading the other members).  The threshold is
+    the one `ListPolicy.threshold` defines."""
     state = MemberBounceState
-    threshold = func.coalesce(ListBounceSettings.score_threshold,
-                              MailingList.bounce_score_threshold)
+    processing = config.db.store.execute(
+        select(MailingList._list_id)
+        .where(MailingList.process_bounces.is_(True))).scalars()
     lists: dict[float, list[str]] = {}
-    for list_id, value in config.db.store.execute(
-            select(MailingList._list_id, threshold)
-            .outerjoin(ListBounceSettings,
-                       ListBounceSettings.list_id == MailingList._list_id)
-            .where(MailingList.process_bounces.is_(True))):
-        if value is not None:
-            lists.setdefault(value, []).append(list_id)
+    for list_id, policy in policies_for(processing).items():
+        lists.setdefault(policy.threshold, []).append(list_id)
     return or_(false(), *(and_(state.list_id.in_(ids), state.score >= value)
                           for value, ids in sorted(lists.items())))
 
@@ -249,11 +240,12 @@ def expire_probes(now: datetime) -> int:
     if not expired:
         return 0
     store = config.db.store
-    store.execute(update(state).where(state.member_id.in_(expired)).values(
-        score=0.0, core_score=core_score(0.0), probe_sent=None,
-        probe_token=None, scored_day=None, day_weight=0.0, run_started=None)
-        .execution_options(synchronize_session=False))
+    fresh = state.initial(*SCORE_COLUMNS)
+    store.execute(update(state).where(state.member_id.in_(expired))
+                  .values(**fresh)
+                  .execution_options(synchronize_session=False))
     store.execute(update(Member).where(Member.id.in_(expired)).values(
-        bounce_score=0).execution_options(synchronize_session=False))
+        bounce_score=fresh['core_score'])
+        .execution_options(synchronize_session=False))
     log.info('%d probe(s) went unbounced: scores reset', len(expired))
     return len(expired)

@@ -1,5 +1,13 @@
-"""The plugin's configuration: schema, defaults and the site loader."""
+"""The plugin's configuration: schema, defaults, the site loader and the
+configuration this process runs with."""
 
+from mailman_bounces.config.active import (
+    plugin_name,
+    set_plugin_name,
+    set_site_config,
+    site_config,
+)
+from mailman_bounces.config.mailboxes import MailboxConfig
 from mailman_bounces.config.site import (
     ConfigurationError,
     OutageConfig,
@@ -9,7 +17,12 @@ from mailman_bounces.config.site import (
 
 __all__ = [
     'ConfigurationError',
+    'MailboxConfig',
     'OutageConfig',
     'SiteConfig',
     'load_site_config',
+    'plugin_name',
+    'set_plugin_name',
+    'set_site_config',
+    'site_config',
 ]

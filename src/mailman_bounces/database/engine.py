@@ -10,12 +10,23 @@ on the engine core created.  The one thing the mode changes besides speed
 is that an executemany UPDATE or DELETE reports no row count, and the
 dialect says so (neither Mailman nor the plugin relies on one).  The pass's
 own many-row updates go further: `bulk_update` sends them as one statement.
+
+On SQLite, where writers take turns on one database-wide lock, the plugin
+also makes each connection wait longer for that lock than the driver's
+5 seconds (`patient_sqlite`).
 """
 
 from __future__ import annotations
 
 from public import public
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+# How long a SQLite connection waits for another writer (milliseconds).
+# The driver's default, 5 s, is shorter than a pass's batch or notice batch
+# can hold the write lock on a loaded machine: the waiting runner then
+# failed with "database is locked" instead of taking its turn.
+SQLITE_BUSY_TIMEOUT_MS = 120_000
 
 
 @public
@@ -33,4 +44,24 @@ def batch_executemany(engine: Engine) -> bool:
     )
     dialect.executemany_mode = EXECUTEMANY_VALUES_PLUS_BATCH
     dialect.supports_sane_multi_rowcount = False
+    return True
+
+
+def _wait_for_writers(connection, _record) -> None:
+    connection.execute(f'PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}')
+
+
+@public
+def patient_sqlite(engine: Engine) -> bool:
+    """Make every new SQLite connection of `engine` wait up to
+    `SQLITE_BUSY_TIMEOUT_MS` for the write lock.
+
+    Mailman's SQLite engine has no connection pool (each transaction opens
+    a connection), so the setting is made on each connect.  Returns whether
+    the engine was changed (only SQLite engines are).
+    """
+    if engine.dialect.name != 'sqlite':
+        return False
+    if not event.contains(engine, 'connect', _wait_for_writers):
+        event.listen(engine, 'connect', _wait_for_writers)
     return True

@@ -9,7 +9,9 @@ MySQL/MariaDB ``ON DUPLICATE KEY UPDATE`` (a no-op update).
 SQLAlchemy's dialect-specific insert constructs cannot be cached, so every
 execution would be compiled again (a large share of a registration's cost).
 The statement is written once per table, column set and dialect as a typed
-`text` construct instead, which SQLAlchemy caches like any other.
+`text` construct instead, which SQLAlchemy caches like any other.  Being
+text, it gets no column defaults from SQLAlchemy: they are filled in here,
+so that a row means the same as it would in an ORM insert.
 """
 
 from __future__ import annotations
@@ -47,15 +49,28 @@ def _statement(table: Table, columns: tuple[str, ...],
           for column in columns))
 
 
+@lru_cache(maxsize=64)
+def _missing_defaults(table: Table, columns: tuple[str, ...]
+                      ) -> dict[str, Any]:
+    """The scalar column defaults of `table`'s columns not in `columns`."""
+    return {column.key: column.default.arg for column in table.columns
+            if column.key not in columns and column.default is not None
+            and column.default.is_scalar}
+
+
 def insert_ignoring_duplicates(session: Session, table: Table,
                                rows: list[dict[str, Any]]) -> None:
     """Insert `rows` into `table`, silently skipping those that would
     violate a unique constraint (with a row in the table or an earlier one
-    of `rows`).  Every row must have the same keys.  One statement with
-    many parameter sets: the drivers send it in pages, not row by row.
+    of `rows`).  Every row must have the same keys; the columns they leave
+    out get their column defaults.  One statement with many parameter
+    sets: the drivers send it in pages, not row by row.
     """
     if not rows:
         return
+    defaults = _missing_defaults(table, tuple(rows[0]))
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
     statement = _statement(table, tuple(rows[0]),
                            session.get_bind().dialect)
     session.execute(statement, rows)

@@ -10,10 +10,12 @@ including the ``mailman-bounces scan`` command.
 
 from .address import clean_address, is_valid_address
 from .engine import detect
+from .message import MAX_INPUT_BYTES
 from .reasons import REASONS, SEVERITY_RULES
 from .report import Kind, Recipient, Report, Severity
 
 __all__ = [
+    'MAX_INPUT_BYTES',
     'REASONS',
     'SEVERITY_RULES',
     'Kind',

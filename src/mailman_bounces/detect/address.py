@@ -17,7 +17,9 @@ _LABEL = r'(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)'
 _DOMAIN = rf'{_LABEL}(?:\.{_LABEL})+'
 _IP_LITERAL = r'\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]'
 _MAILBOX_RE = re.compile(rf'(?:{_LOCAL})@(?:{_DOMAIN}|{_IP_LITERAL})\Z')
-_TLD_RE = re.compile(r'(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})\Z')
+# The last label is letters (one is enough: test corpora anonymise to a@b.c),
+# or an IDN's punycode; never digits.
+_TLD_RE = re.compile(r'(?:[A-Za-z]{1,63}|xn--[A-Za-z0-9-]{1,59})\Z')
 
 # Finds address candidates inside free text; the result still goes through
 # clean_address.  Kept permissive on purpose: validation is done once, there.
@@ -30,7 +32,8 @@ MAX_ADDRESS_LENGTH = 254
 MAX_LOCAL_LENGTH = 64
 
 _STRIP_CHARS = ' \t\r\n<>"\'(),;:.'
-_PREFIX_RE = re.compile(r'\A(?:rfc822|smtp|x400|unknown|utf-8)\s*;\s*', re.IGNORECASE)
+# An address type before the address: RFC 3464's ``rfc822;``, Exchange's ``SMTP=``.
+_PREFIX_RE = re.compile(r'\A(?:rfc822|smtp|x400|unknown|utf-8)\s*(?:;\s*|=(?=[^@=\s]+@))', re.IGNORECASE)
 
 
 def clean_address(value: str | None) -> str | None:
@@ -77,16 +80,3 @@ def find_addresses(text: str, limit: int = 50) -> list[str]:
                 break
     return found
 
-
-def first_address(text: str | None) -> str | None:
-    """Return the first valid mailbox in *text*, or ``None``."""
-    if not text:
-        return None
-    direct = clean_address(text)
-    if direct:
-        return direct
-    for match in ADDRESS_IN_TEXT_RE.finditer(text):
-        address = clean_address(match.group(0))
-        if address:
-            return address
-    return None

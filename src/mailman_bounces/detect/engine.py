@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from . import registry
+from . import fallback, registry
 from .address import clean_address
 from .mail import MAX_RECIPIENTS, Finding, Found, Mail
-from .message import parse
-from .reasons import NON_FAILURE_REASONS, classify, severity_of
+from .message import Part, to_text
+from .reasons import NON_FAILURE_REASONS, classify, says_will_retry, severity_of
 from .report import Kind, Recipient, Report, Severity
 from .rhosts import provider_reason
 from .status import (
@@ -28,6 +28,7 @@ from .status import (
 
 MAX_DIAGNOSTIC = 1000
 MAX_FORWARD_DEPTH = 2
+MAX_RETRY_TEXT = 3000  # a notice says it will retry in its opening lines
 _SPACE_RE = re.compile(r'\s+')
 _DIAGNOSTIC_TYPE_RE = re.compile(r'\A\s*(?:smtp|dns|x-postfix|x-unix|x-local|x-notes|x-exim|mta|'
                                  r'x-qmail|x-sendmail|x-ses|http|x-[\w-]+)\s*;\s*', re.IGNORECASE)
@@ -51,15 +52,33 @@ def detect(message: Message | bytes | str) -> Report:
     *message* is an :class:`email.message.Message` (as Mailman hands it) or the
     raw message as bytes or text.  Never raises; returns a :class:`Report` whose
     ``kind`` is :attr:`Kind.none` when nothing was recognised.
+
+    The engine's formats are tried first; when none recognises the message,
+    Mailman core's detector (:mod:`.fallback`) is asked, so that nothing core
+    counts is lost.  A message that clearly reports a delivery failure but
+    names no usable address is a ``bounce`` without recipients.
     """
     try:
-        mail = Mail(parse(message))
+        text = to_text(message)
+        mail = Mail(Part.parse(text))
     except Exception:  # noqa: BLE001 - the engine must never raise on input
         return Report()
-    return _detect(mail, depth=0)
+    report = _detect(mail, depth=0)
+    if report.recipients or report.kind not in (Kind.none, Kind.bounce):
+        return report
+    try:
+        finding = fallback.parse(mail, text)
+    except Exception:  # noqa: BLE001 - the safety net must not tear
+        finding = None
+    if finding is not None:
+        rescued = build_report(finding, fallback.NAME, mail)
+        if rescued.recipients:
+            return rescued
+    return report
 
 
 def _detect(mail: Mail, depth: int) -> Report:
+    anonymous = Report()
     for name, parser in registry.FORMATS:
         try:
             finding = parser(mail)
@@ -70,10 +89,15 @@ def _detect(mail: Mail, depth: int) -> Report:
         if name == registry.DSN_PARSER:
             sender = registry.dsn_sender(mail)
             name = f'{name}/{sender}' if sender else name
-        report = build_report(finding, name)
-        if report.recipients or report.kind is not Kind.none:
+        report = build_report(finding, name, mail)
+        if report.recipients or report.kind not in (Kind.none, Kind.bounce):
             return report
-    return _forwarded_bounce(mail, depth)
+        if report.kind is Kind.bounce and anonymous.kind is Kind.none:
+            # A failure naming no usable address: kept in case a later format
+            # (or the forwarded bounce inside) names one.
+            anonymous = report
+    forwarded = _forwarded_bounce(mail, depth)
+    return forwarded if forwarded.kind is not Kind.none else anonymous
 
 
 def _forwarded_bounce(mail: Mail, depth: int) -> Report:
@@ -89,12 +113,20 @@ def _forwarded_bounce(mail: Mail, depth: int) -> Report:
         return Report()
 
 
-def build_report(finding: Finding, detector: str) -> Report:
-    """Validate and complete a format's raw finding into a :class:`Report`."""
+def build_report(finding: Finding, detector: str, mail: Mail | None = None) -> Report:
+    """Validate and complete a format's raw finding into a :class:`Report`.
+
+    *mail* is the message the finding is about (its text may say delivery
+    will be retried).
+    """
     recipients: list[Recipient] = []
     seen: set[str] = set()
+    # Whether the notice says it will retry matters only to records that
+    # state no action; most DSNs state one, so the text is read only then.
+    retrying = mail is not None and any(found.action is None for found in finding.recipients) \
+        and says_will_retry(mail.text[:MAX_RETRY_TEXT])
     for found in finding.recipients[:MAX_RECIPIENTS]:
-        recipient = complete(found, detector)
+        recipient = complete(found, detector, retrying)
         if recipient is None or recipient.address in seen:
             continue
         seen.add(recipient.address)
@@ -103,6 +135,10 @@ def build_report(finding: Finding, detector: str) -> Report:
     if finding.kind in (Kind.complaint, Kind.autoreply) or recipients:
         return Report(kind=kind, recipients=recipients, detector=detector,
                       feedback_type=finding.feedback_type)
+    if finding.failure_stated:
+        # A delivery failure that names nobody usable (anonymised or
+        # display-name-only recipients): still a bounce.
+        return Report(kind=Kind.bounce, detector=detector)
     return Report()
 
 
@@ -127,8 +163,11 @@ def normalise_text(text: str | None) -> str | None:
     return text[:MAX_DIAGNOSTIC] or None
 
 
-def complete(found: Found, detector: str) -> Recipient | None:
-    """Turn one raw record into a validated, classified :class:`Recipient`."""
+def complete(found: Found, detector: str, retrying: bool = False) -> Recipient | None:
+    """Turn one raw record into a validated, classified :class:`Recipient`.
+
+    *retrying* is True when the notice says delivery will be retried.
+    """
     address = clean_address(found.address)
     original = clean_address(found.original)
     if address is None:
@@ -145,21 +184,30 @@ def complete(found: Found, detector: str) -> Recipient | None:
         if better and (status is None or better[0] == status[0]):
             status = better
     reply_code = found.reply_code or find_reply_code(bare_diagnostic)
-    action = (found.action or '').strip().lower().split(' ', 1)[0] or None
+    action = normalise_action(found.action)
     reason = found.reason or None
     command = found.command or find_command(diagnostic)
-    if reason is None and not _succeeded(status, action):
-        # A receiving provider's own code or wording beats the generic tables.
-        reason = provider_reason(bare_diagnostic, found.remote_mta, address, command)
+    def provider() -> str | None:
+        # Asked only when the general rules leave the reason open.
+        return provider_reason(bare_diagnostic, found.remote_mta, address, command)
+
     if status is None:
         klass = _class_without_status(found, reply_code, action)
         if reason is None:
-            reason = classify(None, diagnostic, action, command) if klass != '2' else 'delivered'
+            reason = classify(None, diagnostic, action, command, reply_code, provider) \
+                if klass != '2' else 'delivered'
         status = _code_for(klass, reason)
     if reason is None:
-        reason = 'delivered' if status and status[0] == '2' else classify(status, diagnostic, action, command)
+        # The remote server's own code, quoted in the diagnostic, says why;
+        # the Status field is the reporting MTA's summary of the outcome
+        # (Sendmail's 4.4.7 "delivery time expired" over "450 4.7.1 ...").
+        cause = find_status(bare_diagnostic) if status else None
+        if not cause or cause[0] != status[0]:  # type: ignore[index]
+            cause = status
+        reason = 'delivered' if status and status[0] == '2' else \
+            classify(cause, diagnostic, action, command, reply_code, provider)
     if action is None:
-        action = _action_for(status, reason)
+        action = _action_of(found, status, reason, retrying or says_will_retry(diagnostic))
     permanent = status is not None and status[0] == '5'
     return Recipient(
         address=address,
@@ -200,6 +248,34 @@ def _code_for(klass: str | None, reason: str | None) -> str | None:
     if klass == '2':
         return '2.0.0'
     return f'{klass}.{_REASON_CODE.get(reason or "", "0.0")}'
+
+
+# Actions as MTAs spell them outside RFC 3464's five words.
+_ACTION_WORDS = {'failure': 'failed', 'fail': 'failed', 'error': 'failed', 'permanent': 'failed',
+                 'delay': 'delayed', 'deferred': 'delayed', 'transient': 'delayed'}
+
+
+def normalise_action(value: str | None) -> str | None:
+    """RFC 3464's action word for *value* (``Action: failure`` is ``failed``)."""
+    word = (value or '').strip().lower().split(' ', 1)[0].rstrip(';.')
+    return _ACTION_WORDS.get(word, word) or None
+
+
+def _action_of(found: Found, status: str | None, reason: str, retrying: bool) -> str | None:
+    """The action when the report states none.
+
+    A notice that says delivery will be retried is a delay, whatever the class
+    digit; a format that knows the sender gave up (qmail's "not going to try
+    again", a gateway's "after 30 attempts") means failed, even for a last
+    answer of class 4.  Otherwise the status class decides.
+    """
+    if reason in ('feedback', 'vacation', 'delivered'):
+        return _action_for(status, reason)
+    if retrying:
+        return 'delayed'
+    if found.permanent is not None:
+        return 'failed' if found.permanent else 'delayed'
+    return _action_for(status, reason)
 
 
 def _action_for(status: str | None, reason: str) -> str | None:

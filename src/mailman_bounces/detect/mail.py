@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
 
 from .message import Part, decode_words, parse_fields, split_head
 from .report import Kind
@@ -17,10 +18,12 @@ from .report import Kind
 _TEXT_TYPES = ('text/plain', 'text/html', 'text/enriched')
 _HEADERS_TYPES = ('message/rfc822', 'message/global', 'text/rfc822-headers',
                   'message/rfc822-headers', 'text/rfc822-header', 'message/partial')
+MAX_TAG_CHARS = 500     # a longer "tag" is text that happens to hold a '<'
 _TAG_RE = re.compile(r'<(?:br|p|div|tr|li|/p|/div|/tr|/li|/h\d)\b[^>]*>', re.IGNORECASE)
-_ANY_TAG_RE = re.compile(r'<[^>]{0,500}>')
-_ENTITY = {'&nbsp;': ' ', '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&#39;': "'"}
-_ENTITY_RE = re.compile('|'.join(_ENTITY))
+_ANY_TAG_RE = re.compile(rf'<[^>]{{0,{MAX_TAG_CHARS}}}>')
+# A maximal stretch without '>' too long for a tag (starting only where a
+# stretch starts, so that it is linear itself).
+_LONG_RUN_RE = re.compile(rf'(?<![^>])[^>]{{{MAX_TAG_CHARS + 1},}}')
 MAX_RECIPIENTS = 500
 
 
@@ -48,19 +51,51 @@ class Finding:
     recipients: list[Found] = field(default_factory=list)
     kind: Kind | None = None            # forced kind (complaint, autoreply)
     feedback_type: str | None = None
+    # The message states a permanent delivery failure: a bounce even when no
+    # recipient survives validation (anonymised or display-name-only ones).
+    failure_stated: bool = False
 
 
 def html_to_text(html: str) -> str:
-    """Crude but bounded HTML to text: keep line structure, drop tags."""
-    text = _TAG_RE.sub('\n', html)
-    text = _ANY_TAG_RE.sub('', text)
-    return _ENTITY_RE.sub(lambda match: _ENTITY[match.group(0)], text)
+    """Crude HTML to text: keep line structure, drop tags; linear time.
+
+    A line-ending tag (``<br>``, ``<p>``, ``</div>``...) becomes a newline,
+    whatever its length; then any other tag up to :data:`MAX_TAG_CHARS` long
+    is dropped; a ``<`` that no ``>`` closes is text.  Both regexes only ever
+    see text where they cannot fail after a long scan (they looked for a
+    ``>`` from every ``<``: 200 KB of ``<br`` took 7.5 s), with the same
+    results.
+    """
+    # Every '<' before the last '>' has a '>' after it: a line-ending tag
+    # matches at its first try, through the '>' it scanned to.
+    last = html.rfind('>') + 1
+    text = _TAG_RE.sub('\n', html[:last]) + html[last:]
+    return unescape(_drop_tags(text)).replace('\xa0', ' ')
+
+
+def _drop_tags(text: str) -> str:
+    """``_ANY_TAG_RE.sub('', text)`` without its failed scans.
+
+    A ``<`` followed by more than :data:`MAX_TAG_CHARS` characters before the
+    next ``>`` (or by no ``>``) never starts a tag; those stretches are
+    copied as they are, and the regex runs only on the rest, where its
+    matches can neither start nor end.
+    """
+    pieces: list[str] = []
+    done = 0
+    for run in _LONG_RUN_RE.finditer(text):
+        dead_end = run.end() if run.end() == len(text) else run.end() - MAX_TAG_CHARS - 1
+        pieces.append(_ANY_TAG_RE.sub('', text[done:run.start()]))
+        pieces.append(text[run.start():dead_end])
+        done = dead_end
+    pieces.append(_ANY_TAG_RE.sub('', text[done:]))
+    return ''.join(pieces)
 
 
 class Mail:
     """A parsed message plus lazily computed views of it."""
 
-    __slots__ = ('_original', '_parts', '_sender', '_subject', '_text', 'root')
+    __slots__ = ('_html_texts', '_original', '_parts', '_sender', '_subject', '_text', 'root')
 
     def __init__(self, root: Part) -> None:
         self.root = root
@@ -69,6 +104,7 @@ class Mail:
         self._sender: str | None = None
         self._text: str | None = None
         self._original: Part | None | bool = False
+        self._html_texts: dict[int, str] = {}
 
     # -- headers -------------------------------------------------------------
 
@@ -123,10 +159,17 @@ class Mail:
             if ctype in _HEADERS_TYPES and part is not self.root:
                 break
         if html is not None:
-            return html_to_text(html.text())
+            return self.html_text(html)
         if not self.root.is_multipart:
             return self.root.text()
         return ''
+
+    def html_text(self, part: Part) -> str:
+        """*part*'s HTML as text, converted once however often it is asked for."""
+        key = id(part)
+        if key not in self._html_texts:
+            self._html_texts[key] = html_to_text(part.text())
+        return self._html_texts[key]
 
     def all_texts(self, limit: int = 4) -> list[str]:
         """Text of the first few text/* leaf parts before the returned message."""
@@ -136,8 +179,7 @@ class Mail:
             if ctype in _HEADERS_TYPES and part is not self.root:
                 break
             if ctype in _TEXT_TYPES:
-                text = part.text()
-                texts.append(html_to_text(text) if ctype == 'text/html' else text)
+                texts.append(self.html_text(part) if ctype == 'text/html' else part.text())
                 if len(texts) >= limit:
                     break
         if not texts and not self.root.is_multipart:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .contracts import DSNSender, Format
 from .formats import (
     amavis,
     amazonses,
@@ -23,6 +24,7 @@ from .formats import (
     au,
     barracuda,
     biglobe,
+    could_not_be_delivered,
     courier,
     domino,
     dragonfly,
@@ -34,6 +36,7 @@ from .formats import (
     generic,
     gmail,
     gmx,
+    had_delivery_errors,
     imailserver,
     james,
     mailfoundry,
@@ -55,13 +58,11 @@ from .formats import (
     sendgrid,
     sendmail,
     surfcontrol,
+    technical_details,
     trendmicro,
+    trouble_delivering,
+    unable_to_deliver,
     verizon,
-    x1,
-    x2,
-    x3,
-    x4,
-    x6,
     yahoo,
     yandex,
     zoho,
@@ -70,7 +71,7 @@ from .mail import Finding, Mail
 
 Parser = Callable[[Mail], Finding | None]
 
-_MODULES = (
+MODULES: tuple[Format, ...] = (
     mailman,
     arf,
     amazonses,
@@ -100,22 +101,23 @@ _MODULES = (
     trendmicro,
     biglobe,
     verizon,
-    x1,
-    x2,
-    x3,
-    x4,
-    x6,
+    aol,
+    had_delivery_errors,
+    unable_to_deliver,
+    technical_details,
+    could_not_be_delivered,
+    trouble_delivering,
     rfc3834,
     generic,
 )
 
 #: (detector name, parse function), in the order they are tried.
-FORMATS: tuple[tuple[str, Parser], ...] = tuple((module.NAME, module.parse) for module in _MODULES)
+FORMATS: tuple[tuple[str, Parser], ...] = tuple((module.NAME, module.parse) for module in MODULES)
 
 # Who sent a standard DSN: services and gateways first (they often run on one
 # of the MTAs below), then the MTAs.  Each check is a header or the text part's
 # opening words, which the DSN parser has already decoded.
-_DSN_SENDERS = (
+DSN_SENDER_MODULES: tuple[DSNSender, ...] = (
     amazonworkmail, amazonses, sendgrid, messagelabs, facebook, gmail, aol, outlook, yandex, au,
     barracuda, amavis, surfcontrol, mcafee, powermta, messagingserver, courier, opensmtpd,
     office365, exchange2007, domino, exim, postfix, sendmail,
@@ -123,7 +125,7 @@ _DSN_SENDERS = (
 
 #: (name, recognise function) of the senders of standard DSNs, in order.
 DSN_SENDERS: tuple[tuple[str, Callable[[Mail], bool]], ...] = tuple(
-    (module.NAME, module.recognise) for module in _DSN_SENDERS)
+    (module.NAME, module.recognise) for module in DSN_SENDER_MODULES)
 DSN_PARSER = rfc3464.NAME
 
 

@@ -10,7 +10,6 @@ _STATUS_RE = re.compile(r'(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)')
 _STATUS_FIELD_RE = re.compile(r'\A\s*([245])\.(\d{1,3})\.(\d{1,3})')
 # An SMTP reply code: three digits starting the text or after "said:", "]:" etc.
 _REPLY_RE = re.compile(r'(?<![\d.:/#-])([245][0-5]\d)(?:[ -]|\Z)(?![\d.]*\d{2,}:)')
-_REPLY_FIELD_RE = re.compile(r'\A\s*([245]\d\d)\b')
 
 
 def normalise_status(value: str | None) -> str | None:
@@ -39,14 +38,6 @@ def find_reply_code(text: str | None) -> str | None:
     if not text:
         return None
     match = _REPLY_RE.search(text[:2000])
-    return match.group(1) if match else None
-
-
-def reply_code_of_field(value: str | None) -> str | None:
-    """Reply code at the start of a Diagnostic-Code text (after ``smtp;``)."""
-    if not value:
-        return None
-    match = _REPLY_FIELD_RE.match(value)
     return match.group(1) if match else None
 
 

@@ -57,6 +57,10 @@ class IClassifiedBounceEvent(IBounceEvent):
 
     processed_at = Attribute('When the event was processed.')
 
+    provider_event_id = Attribute(
+        "The email service provider's id of the webhook notification the "
+        'event came from, or None for a bounce message.')
+
 
 @public
 class IStoredBounce(Interface):

@@ -8,22 +8,33 @@ them.  Existing databases get them from `mailman_bounces.database.schema`.
 from mailman_bounces.model.domain_members import DomainMembers
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
+from mailman_bounces.model.hooks import Callback, CallbackEndpoint, WebhookSeen
 from mailman_bounces.model.lease import Lease
+from mailman_bounces.model.mailbox import MailboxState, MailboxUIDL
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
+from mailman_bounces.model.rule import ListRule
 from mailman_bounces.model.settings import ListBounceSettings
 from mailman_bounces.model.traffic import ListTraffic
+from mailman_bounces.model.verp_key import VerpKey
 
 __all__ = [
     'BounceEvent',
+    'Callback',
+    'CallbackEndpoint',
     'DomainMembers',
     'Lease',
     'ListBounceSettings',
+    'ListRule',
     'ListTraffic',
+    'MailboxState',
+    'MailboxUIDL',
     'MemberBounceState',
     'Notice',
     'OutageFreeze',
     'StoredBounce',
+    'VerpKey',
+    'WebhookSeen',
 ]
 
 # The names of the plugin's tables, in creation order.
@@ -37,4 +48,11 @@ TABLES = (
     'bounces_notice',
     'bounces_lease',
     'bounces_domain_members',
+    'bounces_verp_key',
+    'bounces_webhook_seen',
+    'bounces_callback_endpoint',
+    'bounces_callback',
+    'bounces_mailbox',
+    'bounces_mailbox_uidl',
+    'bounces_rule',
 )

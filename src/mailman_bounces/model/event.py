@@ -25,6 +25,10 @@ from mailman_bounces.interfaces.event import (
     IStoredBounce,
 )
 
+# The columns of the index of a list's events (see BounceEvent).
+LIST_COVER = ('list_id', 'timestamp', 'id', 'reason', 'severity', 'kind',
+              'domain', 'email')
+
 # MySQL's plain BLOB holds 64 KiB; bounces with their original attached are
 # often bigger.
 _Blob = LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql')
@@ -64,15 +68,31 @@ class BounceEvent(Model):
         Index('ix_bounces_event_processed', 'processed', 'id'),
         # A member's history, newest first.
         Index('ix_bounces_event_member', 'list_id', 'email', 'timestamp'),
-        # Per-list statistics and time-range filters.
-        Index('ix_bounces_event_list_time', 'list_id', 'timestamp'),
-        # The events of one domain or receiving server in a window (an
-        # outage freeze's, say).
-        Index('ix_bounces_event_domain_time', 'domain', 'timestamp'),
+        # The REST listings (0007_rest_indexes): each documented filter,
+        # then the listing's order, so that a page's ids and the listing's
+        # size are read from an index alone.  They also serve per-list
+        # statistics, time ranges (outage detection, retention) and the
+        # events of one domain in a window (an outage freeze's).
+        Index('ix_bounces_event_time_id', 'timestamp', 'id'),
+        # A list's: with the columns its statistics read, so that those
+        # read the index alone, not the list's rows scattered over the
+        # table (MySQL's key length limit leaves them out there).
+        Index('ix_bounces_event_list_cover', *LIST_COVER).ddl_if(
+            dialect=('postgresql', 'sqlite')),
+        Index('ix_bounces_event_list_page', *LIST_COVER[:3]).ddl_if(
+            dialect='mysql'),
+        Index('ix_bounces_event_domain_page', 'domain', 'timestamp', 'id'),
+        # With the severity, for the reason and severity filters together.
+        Index('ix_bounces_event_reason_page', 'reason', 'timestamp', 'id',
+              'severity'),
+        Index('ix_bounces_event_email_page', 'email', 'timestamp', 'id'),
+        Index('ix_bounces_event_severity_page', 'severity', 'timestamp',
+              'id'),
+        Index('ix_bounces_event_kind_page', 'kind', 'timestamp', 'id'),
+        Index('ix_bounces_event_context_page', 'context', 'timestamp', 'id'),
+        Index('ix_bounces_event_outcome_page', 'outcome', 'timestamp', 'id'),
+        # The events of one receiving server in a window.
         Index('ix_bounces_event_mta_time', 'remote_mta', 'timestamp'),
-        # Outage detection, retention eviction and site-wide time filters.
-        Index('ix_bounces_event_time', 'timestamp'),
-        Index('ix_bounces_event_reason', 'reason'),
         # Evicting a stored message checks that no event links to it.
         Index('ix_bounces_event_message', 'stored_message_id'),
     )
@@ -105,6 +125,16 @@ class BounceEvent(Model):
     outcome = Column(Unicode(32))
     score_delta = Column(Float)
     processed_at = Column(DateTime)
+    # What the event rests on: verified (it came to a valid signed return
+    # path), unverified (the plain -bounces address, core's unsigned VERP)
+    # or forged (a signed-looking address whose MAC, key or expiry is
+    # wrong: kept and shown, never scored).
+    evidence = Column(Unicode(16), nullable=False, default='verified')
+    # The ESP's id of the notification, for events from webhooks.
+    provider_event_id = Column(Unicode(255))
+    # The classification rule that changed this event (site:NAME or
+    # list:ID), if any.
+    rule = Column(SAUnicode)
 
     def __init__(self, list_id, email, message_id, context=None, **fields):
         super().__init__(**event_row(list_id, email, message_id, context,
@@ -139,10 +169,17 @@ def event_row(list_id: str, email: str, message_id: str | None,
         'original_recipient': None, 'final_recipient': None,
         'status': None, 'reply_code': None, 'diagnostic': None,
         'remote_mta': None, 'detector': None, 'feedback_type': None,
+        # Callers of the IBounceProcessor interface are code in this
+        # process (the outgoing runner's SMTP-time refusals, which our own
+        # relay reported): their word is verified.  The bounce runner says
+        # what each bounce from outside rests on.
+        'evidence': 'verified',
         'fingerprint': None, 'stored_message_id': None, 'held_by': None,
         'outcome': None, 'score_delta': None, 'processed_at': None,
+        'provider_event_id': None,
+        'rule': None,
     }
     row.update({key: value for key, value in fields.items()
                 if value is not None or key not in ('kind', 'severity',
-                                                    'reason')})
+                                                    'reason', 'evidence')})
     return row

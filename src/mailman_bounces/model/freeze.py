@@ -3,7 +3,8 @@
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Unicode
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Unicode, and_
+from sqlalchemy.ext.hybrid import hybrid_method
 
 
 @public
@@ -34,3 +35,19 @@ class OutageFreeze(Model):
     notified = Column(Boolean, nullable=False, default=False)
     # Whether the events it held have been handed to confirmation.
     released = Column(Boolean, nullable=False, default=False)
+    # When the cap on unconfirmed freezes stopped its extension (the site
+    # administrator was told then); NULL otherwise.
+    capped = Column(DateTime)
+    # A site administrator's confirmation: the cap until then, and who.
+    confirmed_until = Column(DateTime)
+    confirmed_by = Column(Unicode(16))
+
+    @hybrid_method
+    def in_force_at(self, when):
+        """Is the freeze in force at `when` (not lifted, not expired)?
+        On the class (or an alias of it) this is the SQL condition."""
+        return self.lifted is None and self.expires > when
+
+    @in_force_at.expression
+    def in_force_at(cls, when):
+        return and_(cls.lifted.is_(None), cls.expires > when)

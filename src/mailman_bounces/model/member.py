@@ -5,12 +5,33 @@ Core's Member row stays the source of truth for what core models
 so Postorius keeps showing them.  This row holds what core cannot: the exact
 fractional score of weighted bounces, why the member was last scored or
 disabled, and the state of an outstanding probe.
+
+A new row starts from the policy's fresh standing
+(`mailman_bounces.policy.scoring.FRESH_STANDING`), through the column
+defaults; a reset puts columns back to those defaults (`initial`).
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
 from sqlalchemy import Column, Date, DateTime, Float, Index, Integer, Unicode
+
+from mailman_bounces.policy.scoring import FRESH_STANDING
+
+# A member's score, the bouncing run it counts and an outstanding probe:
+# what restarts with the score (a probe went unbounced, delivery was
+# re-enabled).
+SCORE_COLUMNS = ('score', 'core_score', 'scored_day', 'day_weight',
+                 'run_started', 'probe_sent', 'probe_token')
+# What disabling a member by bounces set, cleared when delivery is enabled
+# again.
+DISABLED_COLUMNS = ('disabled_at', 'next_warning_check', 'probe_sent')
+# Everything re-enabling a member clears.
+STANDING_COLUMNS = (*SCORE_COLUMNS, *DISABLED_COLUMNS, 'sympa_level')
 
 
 @public
@@ -34,7 +55,8 @@ class MemberBounceState(Model):
     # The exact weighted score, and the integer core held when we last wrote
     # it: if core's bounce_score was changed behind our back (e.g. by core's
     # own probe code), core wins and the exact score restarts from it.
-    score = Column(Float, nullable=False, default=0.0)
+    score = Column(Float, nullable=False, default=FRESH_STANDING['score'])
+    # Core's integer of a fresh score.
     core_score = Column(Integer, nullable=False, default=0)
     last_reason = Column(Unicode(32))
     last_event_id = Column(Integer)
@@ -45,11 +67,13 @@ class MemberBounceState(Model):
     # Mailman score mode: the last day that was scored and the weight it
     # added, so a heavier bounce later that day adds only the difference.
     scored_day = Column(Date)
-    day_weight = Column(Float, nullable=False, default=0.0)
+    day_weight = Column(Float, nullable=False,
+                        default=FRESH_STANDING['day_weight'])
     # The first scored bounce of the current bouncing run (reset when the
     # score goes stale), and the Sympa level reached in that run.
     run_started = Column(DateTime)
-    sympa_level = Column(Integer, nullable=False, default=0)
+    sympa_level = Column(Integer, nullable=False,
+                         default=FRESH_STANDING['sympa_level'])
     # The address the member was moved away from by failover, if any.
     failed_over_from = Column(SAUnicode)
     # While disabled: when the warnings step next looks at the member (its
@@ -57,12 +81,10 @@ class MemberBounceState(Model):
     # elsewhere: re-enabled, list settings changed).
     next_warning_check = Column(DateTime)
 
-    def __init__(self, member_id, list_id, email):
-        super().__init__()
-        self.member_id = member_id
-        self.list_id = list_id
-        self.email = email
-        self.score = 0.0
-        self.core_score = 0
-        self.day_weight = 0.0
-        self.sympa_level = 0
+    @classmethod
+    def initial(cls, *columns: str) -> dict[str, Any]:
+        """The value each of `columns` has in a new row (its default, or
+        NULL): what resetting it writes."""
+        table = cls.__table__
+        return {name: None if table.c[name].default is None
+                else table.c[name].default.arg for name in columns}

@@ -37,6 +37,8 @@ class ListBounceSettings(Model):
     sympa_level2_action = Column(Unicode(16))
     # JSON object: reason -> weight, only the reasons the list changed.
     weights = Column(SAText)
+    unverified_action = Column(Unicode(16))
+    verp_rate = Column(Float)
 
     def __init__(self, list_id):
         super().__init__()

@@ -29,19 +29,26 @@ Two score modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
 from mailman_bounces.policy.settings import ListPolicy
 
 __all__ = [
+    'FRESH_STANDING',
     'SOFT_CAP',
     'Action',
+    'ActionKind',
     'BounceFact',
     'EventOutcome',
     'MemberFacts',
     'Scored',
     'event_weight',
+    'late_days',
     'probe_expired',
     'recheck_threshold',
     'score_member',
@@ -62,6 +69,12 @@ class BounceFact:
     reason: str
     probe: bool = False
     feedback_type: str | None = None
+    # verified, unverified or forged (see `mailman_bounces.signing`).
+    evidence: str = 'verified'
+
+    @property
+    def verified(self) -> bool:
+        return self.evidence == 'verified'
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,17 @@ class MemberFacts:
     disabled_reason: str | None = None
 
 
+# What a member's standing holds before any bounce (`MemberFacts`'
+# defaults), and what a reset puts back.  The plugin's table takes its
+# column defaults from here.
+FRESH_STANDING: Mapping[str, Any] = MappingProxyType({
+    item.name: item.default for item in fields(MemberFacts)
+    if item.default is not MISSING})
+# What a new bouncing run (after a stale score) starts from, besides its
+# start.
+_RUN_FIELDS = ('score', 'scored_day', 'day_weight', 'sympa_level')
+
+
 @dataclass(frozen=True)
 class EventOutcome:
     """What happened to one event."""
@@ -91,17 +115,28 @@ class EventOutcome:
     delta: float = 0.0
 
 
+class ActionKind(StrEnum):
+    """What the pass must do beyond updating a member's standing."""
+
+    # Disable the member's delivery (or move it to another address).
+    disable = 'disable'
+    # Probe the member's mailbox first.
+    probe = 'probe'
+    # Unsubscribe the member now.
+    unsubscribe = 'unsubscribe'
+    # Tell the owners: the score went up; delivery disabled; an abuse
+    # complaint; a Sympa level reached.
+    notify_increment = 'notify_increment'
+    notify_disable = 'notify_disable'
+    notify_complaint = 'notify_complaint'
+    notify_level = 'notify_level'
+
+
 @dataclass(frozen=True)
 class Action:
-    """Something the pass must do beyond updating the member's standing.
+    """Something the pass must do beyond updating the member's standing."""
 
-    kind is one of: ``disable``, ``probe``, ``unsubscribe``,
-    ``notify_increment``, ``notify_disable``, ``notify_complaint``,
-    ``notify_level`` (Sympa level reached), ``ignored`` (a bounce recorded
-    but not held against the member, for the owners' daily summary).
-    """
-
-    kind: str
+    kind: ActionKind
     event_id: int | None = None
     detail: str | None = None
 
@@ -140,9 +175,13 @@ def probe_expired(policy: ListPolicy, member: MemberFacts,
 
 
 def recheck_threshold(policy: ListPolicy, member: MemberFacts,
-                      now: datetime) -> Scored:
+                      now: datetime, verified: bool = True) -> Scored:
     """Act on a member whose score reached the list's (lowered) threshold
-    without a new bounce: disable, or probe first."""
+    without a new bounce: disable, or probe first.
+
+    :param verified: Whether the current run holds verified evidence; if
+        not, the list's ``unverified_action`` applies.
+    """
     result = Scored(member)
     if (policy.score_mode != 'mailman' or member.disabled
             or member.score < policy.threshold
@@ -151,7 +190,8 @@ def recheck_threshold(policy: ListPolicy, member: MemberFacts,
         return result
     trigger = BounceFact(event_id=0, timestamp=now, kind='bounce',
                          severity='hard',
-                         reason=member.last_reason or 'undefined')
+                         reason=member.last_reason or 'undefined',
+                         evidence='verified' if verified else 'unverified')
     _MailmanScorer(policy, result, now, [], None).probe_or_disable(trigger)
     return result
 
@@ -159,20 +199,39 @@ def recheck_threshold(policy: ListPolicy, member: MemberFacts,
 def score_member(policy: ListPolicy, member: MemberFacts,
                  facts: list[BounceFact], now: datetime,
                  history: list[BounceFact] | None = None,
-                 sending_days: set[date] | None = None) -> Scored:
+                 sending_days: set[date] | None = None,
+                 day_weights: Mapping[date, float] | None = None) -> Scored:
     """Apply `facts` (the member's new events, any order) to `member`.
+
+    The resulting score does not depend on the order in which events
+    arrive: a late event (older than a bounce already counted, e.g.
+    registered by a slower runner) counts as it would have in time.
 
     :param history: Sympa mode only: the member's earlier events of the
         current run (already processed).
     :param sending_days: Sympa mode only: the days the list sent mail, or
         None if unknown (every day then counts as a sending day).
+    :param day_weights: Mailman mode: the weight already counted for each
+        day of the current run (see `late_days`); needed only when a fact
+        is late.
     """
     result = Scored(member)
     ordered = sorted(facts, key=lambda f: (f.timestamp, f.event_id))
-    scorer = _MailmanScorer if policy.score_mode == 'mailman' else (
-        _SympaScorer)
-    scorer(policy, result, now, history or [], sending_days).run(ordered)
+    if policy.score_mode == 'mailman':
+        scorer: _Scorer = _MailmanScorer(policy, result, now, [], None,
+                                         day_weights)
+    else:
+        scorer = _SympaScorer(policy, result, now, history or [],
+                              sending_days)
+    scorer.run(ordered)
     return result
+
+
+def late_days(member: MemberFacts, facts: list[BounceFact]) -> bool:
+    """Does one of `facts` fall on a day of the member's current run before
+    the last scored day (so that scoring it needs that day's weight)?"""
+    return member.scored_day is not None and any(
+        fact.timestamp.date() < member.scored_day for fact in facts)
 
 
 class _Scorer:
@@ -197,7 +256,7 @@ class _Scorer:
         self.result.outcomes.append(EventOutcome(fact.event_id, outcome,
                                                  delta))
 
-    def act(self, kind: str, fact: BounceFact | None = None,
+    def act(self, kind: ActionKind, fact: BounceFact | None = None,
             detail: str | None = None) -> None:
         self.result.actions.append(
             Action(kind, None if fact is None else fact.event_id, detail))
@@ -209,14 +268,31 @@ class _Scorer:
                 self.result.outcomes[index] = replace(earlier,
                                                       outcome=outcome)
 
+    def stale(self, fact: BounceFact) -> bool:
+        """Is the member's last bounce too old to count with `fact`?"""
+        last = self.member.last_bounce
+        return last is None or (
+            last < fact.timestamp - self.policy.bounce_info_stale_after)
+
+    def restart_run(self, fact: BounceFact) -> None:
+        """A new bouncing run starts at `fact`, from a fresh score."""
+        self.update(**{name: FRESH_STANDING[name] for name in _RUN_FIELDS},
+                    run_started=fact.timestamp)
+
     def run(self, facts: list[BounceFact]) -> None:
         for fact in facts:
-            if fact.kind == 'complaint':
+            if fact.evidence == 'forged':
+                # Kept and shown, never held against anyone.
+                self.outcome(fact, 'forged')
+            elif fact.kind == 'complaint':
                 self.complaint(fact)
             elif fact.probe:
                 self.probe_bounced(fact)
             elif self.member.disabled:
                 self.outcome(fact, 'already-disabled')
+            elif (not fact.verified
+                  and self.policy.unverified_action == 'ignore'):
+                self.outcome(fact, 'unverified')
             else:
                 self.bounce(fact)
 
@@ -226,9 +302,13 @@ class _Scorer:
     def complaint(self, fact: BounceFact) -> None:
         self.outcome(fact, 'complaint')
         if self.policy.notify_owner_on_complaint:
-            self.act('notify_complaint', fact, fact.feedback_type)
+            self.act(ActionKind.notify_complaint, fact, fact.feedback_type)
+        if not fact.verified:
+            # Anyone can write an abuse report naming anyone: only one
+            # returning a message the plugin signed is acted on.
+            return
         if self.policy.complaint_action == 'unsubscribe':
-            self.act('unsubscribe', fact, 'complaint')
+            self.act(ActionKind.unsubscribe, fact, 'complaint')
         elif (self.policy.complaint_action == 'disable'
               and not self.member.disabled):
             self.disable(fact, notify=False)
@@ -242,77 +322,115 @@ class _Scorer:
 
     def disable(self, fact: BounceFact, notify: bool = True) -> None:
         """Disable delivery; core resets the score when it disables."""
-        self.update(disabled=True, score=0.0, probe_sent=None,
+        self.update(disabled=True, score=FRESH_STANDING['score'],
+                    probe_sent=FRESH_STANDING['probe_sent'],
                     disabled_reason=fact.reason, last_reason=fact.reason)
         if not fact.probe and fact.kind != 'complaint':
             self.relabel(fact, 'disabled')
-        self.act('disable', fact, fact.reason)
+        self.act(ActionKind.disable, fact, fact.reason)
         if notify and self.policy.bounce_notify_owner_on_disable:
-            self.act('notify_disable', fact)
+            self.act(ActionKind.notify_disable, fact)
 
     def probe_or_disable(self, fact: BounceFact) -> None:
-        if not self.policy.probe_before_disable:
+        if (not fact.verified and self.policy.unverified_action == 'probe'
+                or self.policy.probe_before_disable):
+            # Unverified evidence alone never disables: a signed probe
+            # (or a verified bounce) decides.
+            self.probe(fact)
+        else:
             self.disable(fact)
-        elif self.member.probe_sent is None:
+
+    def probe(self, fact: BounceFact) -> None:
+        """Send the member one probe (none while one is outstanding)."""
+        if self.member.probe_sent is None:
             self.update(probe_sent=self.now)
             self.relabel(fact, 'probe-sent')
-            self.act('probe', fact)
+            self.act(ActionKind.probe, fact)
 
 
 class _MailmanScorer(_Scorer):
+    """Score = the sum, over the days of the current run, of the heaviest
+    bounce of each day: a sum of per-day maxima, so the same events give
+    the same score in any order."""
+
+    def __init__(self, policy: ListPolicy, result: Scored, now: datetime,
+                 history: list[BounceFact],
+                 sending_days: set[date] | None,
+                 day_weights: Mapping[date, float] | None = None) -> None:
+        super().__init__(policy, result, now, history, sending_days)
+        member = result.member
+        self.days = dict(day_weights or {})
+        if member.scored_day is not None:
+            self.days[member.scored_day] = max(
+                self.days.get(member.scored_day, 0.0), member.day_weight)
+
+    def verified_decides(self, fact: BounceFact) -> None:
+        """A bounce that adds nothing still decides when it is verified
+        and a probe is out because unverified bounces reached the
+        threshold."""
+        member = self.member
+        if (fact.verified and member.probe_sent is not None
+                and member.score >= self.policy.threshold):
+            self.probe_or_disable(fact)
+
+    def late(self, fact: BounceFact) -> bool:
+        """Is `fact` older than a bounce already counted in the run?"""
+        member = self.member
+        return (member.run_started is not None
+                and member.last_bounce is not None
+                and fact.timestamp < member.last_bounce)
+
     def bounce(self, fact: BounceFact) -> None:
         weight = event_weight(self.policy, fact)
         if weight <= 0:
+            # Recorded, reported in the owners' summary of ignored bounces,
+            # never held against the member.
             self.outcome(fact, 'ignored')
-            self.act('ignored', fact, fact.reason)
             return
+        late = self.late(fact)
+        if late:
+            started = self.member.run_started
+            if fact.timestamp < started - self.policy.bounce_info_stale_after:
+                # From an earlier run: it could not count in time either.
+                self.outcome(fact, 'same-day')
+                self.verified_decides(fact)
+                return
+            self.update(run_started=min(started, fact.timestamp))
+        elif self.stale(fact):
+            self.restart_run(fact)
+            self.days = {}
         member = self.member
         day = fact.timestamp.date()
-        stale = member.last_bounce is None or (
-            member.last_bounce < fact.timestamp
-            - self.policy.bounce_info_stale_after)
-        if stale:
-            self.update(score=0.0, run_started=fact.timestamp,
-                        scored_day=None, day_weight=0.0)
-            member = self.member
-        if member.scored_day is not None and day <= member.scored_day:
-            # Same day (or a late event from an earlier day): only a heavier
-            # bounce than today's adds, and only the difference.
-            delta = weight - member.day_weight if day == member.scored_day \
-                else 0.0
-            if delta <= 0:
-                self.update(last_bounce=max(member.last_bounce or
-                                            fact.timestamp, fact.timestamp))
-                self.outcome(fact, 'same-day')
-                return
-            day_weight = weight
-        else:
-            delta, day_weight = weight, weight
-        self.update(score=member.score + delta, scored_day=day,
-                    day_weight=day_weight, last_reason=fact.reason,
-                    last_bounce=max(member.last_bounce or fact.timestamp,
-                                    fact.timestamp))
+        # Only a heavier bounce than the day's adds, and only the difference.
+        delta = weight - self.days.get(day, 0.0)
+        last_bounce = max(member.last_bounce or fact.timestamp,
+                          fact.timestamp)
+        if delta <= 0:
+            self.update(last_bounce=last_bounce)
+            self.outcome(fact, 'same-day')
+            self.verified_decides(fact)
+            return
+        self.days[day] = weight
+        newest = max(self.days)
+        self.update(score=member.score + delta, scored_day=newest,
+                    day_weight=self.days[newest], last_bounce=last_bounce,
+                    last_reason=member.last_reason if late else fact.reason)
         self.outcome(fact, 'scored', delta)
         if self.member.score >= self.policy.threshold:
             self.probe_or_disable(fact)
         elif self.policy.bounce_notify_owner_on_bounce_increment:
-            self.act('notify_increment', fact)
+            self.act(ActionKind.notify_increment, fact)
 
 
 class _SympaScorer(_Scorer):
     def bounce(self, fact: BounceFact) -> None:
         weight = min(event_weight(self.policy, fact), 1.0)
         if weight <= 0:
+            # As in the mailman mode: recorded and reported, not counted.
             self.outcome(fact, 'ignored')
-            self.act('ignored', fact, fact.reason)
             return
-        member = self.member
-        stale = member.last_bounce is None or (
-            member.last_bounce < fact.timestamp
-            - self.policy.bounce_info_stale_after)
-        if stale:
-            self.update(run_started=fact.timestamp, sympa_level=0,
-                        score=0.0)
+        if self.stale(fact):
+            self.restart_run(fact)
             self.history = []
         self.history.append(fact)
         self.update(last_bounce=max(self.member.last_bounce or
@@ -360,12 +478,16 @@ class _SympaScorer(_Scorer):
         return sum(1 for day in self.sending_days if first <= day <= last)
 
     def level_action(self, fact: BounceFact, level: int, action: str) -> None:
-        if action == 'notify_owner':
-            self.act('notify_level', fact, str(level))
+        if (action in ('disable', 'unsubscribe') and not fact.verified
+                and self.policy.unverified_action == 'probe'):
+            # As in the mailman mode: a signed probe decides.
+            self.probe(fact)
+        elif action == 'notify_owner':
+            self.act(ActionKind.notify_level, fact, str(level))
         elif action == 'probe':
             self.update(probe_sent=self.member.probe_sent or self.now)
-            self.act('probe', fact)
+            self.act(ActionKind.probe, fact)
         elif action == 'disable':
             self.disable(fact)
         elif action == 'unsubscribe':
-            self.act('unsubscribe', fact, f'sympa level {level}')
+            self.act(ActionKind.unsubscribe, fact, f'sympa level {level}')

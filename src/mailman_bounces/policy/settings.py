@@ -16,41 +16,59 @@ real list lives in `mailman_bounces.app.settings`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from configparser import ConfigParser
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from mailman_bounces.detect import REASONS
 from mailman_bounces.validators import (
+    MAX_DURATION,
+    MAX_INTEGER,
+    Boolean,
+    Choice,
+    Duration,
+    Integer,
     InvalidValue,
+    Number,
+    Optional,
     Parser,
-    as_bool,
-    as_choice,
-    as_duration,
-    as_float,
-    as_int,
-    as_optional,
+    Weights,
+    echoed,
+    echoed_value,
 )
 
 __all__ = [
     'ACTIONS',
     'COMPLAINT_ACTIONS',
-    'CORE_FIELDS',
+    'CORE_SETTINGS',
     'FORWARD_DISPOSITIONS',
-    'PLUGIN_FIELDS',
+    'MAX_WEIGHT',
+    'PLUGIN_SETTINGS',
+    'RESETTABLE',
     'SCORE_MODES',
+    'SETTINGS',
+    'UNVERIFIED_ACTIONS',
+    'WEIGHT',
+    'WEIGHTS',
     'ListPolicy',
+    'Setting',
     'SettingError',
-    'parse_weights',
 ]
 
 SCORE_MODES = ('mailman', 'sympa')
 COMPLAINT_ACTIONS = ('none', 'disable', 'unsubscribe')
+# What reaching the threshold on unverified evidence alone does.
+UNVERIFIED_ACTIONS = ('probe', 'count', 'ignore')
 # What a Sympa level can do to a member.
 ACTIONS = ('none', 'notify_owner', 'probe', 'disable', 'unsubscribe')
 # Names of core's UnrecognizedBounceDisposition members.
 FORWARD_DISPOSITIONS = ('discard', 'administrators', 'site_owner')
-MAX_WEIGHT = 10.0
+MAX_WEIGHT = 10
+# How much one bounce of a reason may weigh (a list's or the site's).
+WEIGHT = Number(0, MAX_WEIGHT)
 
 
 class SettingError(ValueError):
@@ -60,119 +78,127 @@ class SettingError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f'{field}: invalid value {value!r}: expected {allowed}')
+        super().__init__(f'{echoed(field)}: invalid value '
+                         f'{echoed_value(value)}: expected {allowed}')
 
 
 @dataclass(frozen=True)
-class Field:
-    """One setting: its parser and a one-line description."""
+class Setting:
+    """One setting: its parser (which also describes what it accepts) and
+    a one-line description."""
 
     name: str
     parse: Parser
     doc: str
 
     def check(self, value: Any) -> Any:
-        """Parse `value`, raising `SettingError` naming this field."""
+        """Parse `value`, raising `SettingError` naming this setting."""
         try:
             return self.parse(value)
         except InvalidValue as error:
             raise SettingError(self.name, value, error.allowed) from None
 
 
-def _fields(*fields: Field) -> Mapping[str, Field]:
-    return MappingProxyType({f.name: f for f in fields})
+def _table(*settings: Setting) -> Mapping[str, Setting]:
+    return MappingProxyType({s.name: s for s in settings})
 
 
-# Core's per-list bounce settings (attributes of IMailingList).
-CORE_FIELDS = _fields(
-    Field('process_bounces', as_bool,
-          'Whether bounces for this list are processed at all.'),
-    Field('bounce_score_threshold', as_int(1, 1000),
-          'The score at which a member is disabled (or probed).'),
-    Field('bounce_info_stale_after', as_duration,
-          'A score older than this is reset by the next bounce.'),
-    Field('bounce_you_are_disabled_warnings', as_int(0, 100),
-          'How many warnings a disabled member gets before removal.'),
-    Field('bounce_you_are_disabled_warnings_interval', as_duration,
-          'The time between two warnings (and before removal).'),
-    Field('bounce_notify_owner_on_disable', as_bool,
-          'Tell the owners when a member is disabled.'),
-    Field('bounce_notify_owner_on_removal', as_bool,
-          'Tell the owners when a member is removed.'),
-    Field('bounce_notify_owner_on_bounce_increment', as_bool,
-          "Tell the owners every time a member's score goes up."),
-    Field('forward_unrecognized_bounces_to', as_choice(FORWARD_DISPOSITIONS),
-          'Where unrecognised bounces go.'),
+# Core's per-list bounce settings (attributes of IMailingList).  They accept
+# what core's REST API accepts for them (the same words, the same ranges),
+# so that a value set through core or Postorius can be given back here;
+# only what the database or the pass's date arithmetic cannot hold is
+# refused (integers past 32 bits, durations past MAX_DURATION).
+CORE_SETTINGS = _table(
+    Setting('process_bounces', Boolean(),
+            'Whether bounces for this list are processed at all.'),
+    Setting('bounce_score_threshold', Integer(0, MAX_INTEGER),
+            'The score at which a member is disabled (or probed).'),
+    Setting('bounce_info_stale_after', Duration(),
+            'A score older than this is reset by the next bounce.'),
+    Setting('bounce_you_are_disabled_warnings', Integer(0, MAX_INTEGER),
+            'How many warnings a disabled member gets before removal.'),
+    Setting('bounce_you_are_disabled_warnings_interval', Duration(),
+            'The time between two warnings (and before removal).'),
+    Setting('bounce_notify_owner_on_disable', Boolean(),
+            'Tell the owners when a member is disabled.'),
+    Setting('bounce_notify_owner_on_removal', Boolean(),
+            'Tell the owners when a member is removed.'),
+    Setting('bounce_notify_owner_on_bounce_increment', Boolean(),
+            "Tell the owners every time a member's score goes up."),
+    Setting('forward_unrecognized_bounces_to', Choice(FORWARD_DISPOSITIONS),
+            'Where unrecognised bounces go.'),
 )
 
-
-def parse_weights(value: Any, reasons: tuple[str, ...]) -> dict[str, float]:
-    """Parse a reason -> weight mapping.
-
-    Accepts a mapping or a string ``reason=weight,reason=weight``.  Unknown
-    reasons and weights outside 0..10 are refused.
-    """
-    allowed = (f'reason=weight pairs with weights from 0 to {MAX_WEIGHT:g} '
-               f'and reasons among: {", ".join(reasons)}')
-    if isinstance(value, str):
-        pairs = [p for p in (s.strip() for s in value.split(',')) if p]
-        items = []
-        for pair in pairs:
-            reason, sep, weight = pair.partition('=')
-            if not sep:
-                raise InvalidValue(allowed)
-            items.append((reason.strip().lower(), weight.strip()))
-    elif isinstance(value, Mapping):
-        items = [(str(k).strip().lower(), v) for k, v in value.items()]
-    else:
-        raise InvalidValue(allowed)
-    weight_parser = as_float(0.0, MAX_WEIGHT)
-    weights = {}
-    for reason, weight in items:
-        if reason not in reasons:
-            raise InvalidValue(allowed)
-        try:
-            weights[reason] = weight_parser(weight)
-        except InvalidValue:
-            raise InvalidValue(allowed) from None
-    return weights
-
-
-# The plugin's own per-list settings.  `weights` is handled separately
-# because its parser needs the reason vocabulary.
-PLUGIN_FIELDS = _fields(
-    Field('score_mode', as_choice(SCORE_MODES),
-          'mailman (weighted daily increments) or sympa (rated score).'),
-    Field('score_threshold', as_optional(as_float(0.0, 1000.0, True)),
-          "Fractional threshold; empty follows bounce_score_threshold."),
-    Field('complaint_action', as_choice(COMPLAINT_ACTIONS),
-          'What an abuse complaint about a member does.'),
-    Field('notify_owner_on_complaint', as_bool,
-          'Tell the owners about abuse complaints.'),
-    Field('notify_owner_on_ignored', as_bool,
-          'Send the owners a periodic summary of bounces not held against '
-          'members (DMARC, spam filters, reputation ...).'),
-    Field('probe_before_disable', as_bool,
-          'Send a VERP probe before disabling a member.'),
-    Field('probe_wait', as_duration,
-          'How long a probe may take to bounce before the score is reset.'),
-    Field('retention', as_duration,
-          'How long bounce events and bounce messages are kept.'),
-    Field('failover', as_bool,
-          "Move a disabled member to their user's other verified address."),
-    Field('sympa_min_count', as_int(1, 10000),
-          'Sympa mode: bounces needed before a member is scored.'),
-    Field('sympa_min_period', as_duration,
-          'Sympa mode: bouncing period needed before a member is scored.'),
-    Field('sympa_level1', as_float(0.0, 100.0),
-          'Sympa mode: the score of the first level.'),
-    Field('sympa_level1_action', as_choice(ACTIONS),
-          'Sympa mode: what reaching the first level does.'),
-    Field('sympa_level2', as_float(0.0, 100.0),
-          'Sympa mode: the score of the second level.'),
-    Field('sympa_level2_action', as_choice(ACTIONS),
-          'Sympa mode: what reaching the second level does.'),
+# The plugin's own per-list settings with a site-wide default in the
+# [list_defaults] section of the plugin's configuration.
+PLUGIN_SETTINGS = _table(
+    Setting('score_mode', Choice(SCORE_MODES),
+            'mailman (weighted daily increments) or sympa (rated score).'),
+    Setting('score_threshold', Optional(Number(0, 1000, True)),
+            'Fractional threshold; empty follows bounce_score_threshold.'),
+    Setting('complaint_action', Choice(COMPLAINT_ACTIONS),
+            'What an abuse complaint about a member does.'),
+    Setting('notify_owner_on_complaint', Boolean(),
+            'Tell the owners about abuse complaints.'),
+    Setting('notify_owner_on_ignored', Boolean(),
+            'Send the owners a periodic summary of bounces not held against '
+            'members (DMARC, spam filters, reputation ...).'),
+    Setting('probe_before_disable', Boolean(),
+            'Send a VERP probe before disabling a member.'),
+    Setting('probe_wait', Duration(MAX_DURATION),
+            'How long a probe may take to bounce before the score is reset.'),
+    Setting('retention', Duration(MAX_DURATION),
+            'How long bounce events and bounce messages are kept.'),
+    Setting('failover', Boolean(),
+            "Move a disabled member to their user's other verified address."),
+    Setting('sympa_min_count', Integer(1, 10000),
+            'Sympa mode: bounces needed before a member is scored.'),
+    Setting('sympa_min_period', Duration(MAX_DURATION),
+            'Sympa mode: bouncing period needed before a member is scored.'),
+    Setting('sympa_level1', Number(0, 100),
+            'Sympa mode: the score of the first level.'),
+    Setting('sympa_level1_action', Choice(ACTIONS),
+            'Sympa mode: what reaching the first level does.'),
+    Setting('sympa_level2', Number(0, 100),
+            'Sympa mode: the score of the second level.'),
+    Setting('sympa_level2_action', Choice(ACTIONS),
+            'Sympa mode: what reaching the second level does.'),
+    Setting('unverified_action', Choice(UNVERIFIED_ACTIONS),
+            'What reaching the threshold on unverified bounces alone does: '
+            'probe (a signed probe decides), count (like core) or ignore.'),
+    Setting('verp_rate', Number(0, 100),
+            'The share (0-100 %) of each post\'s recipients who get a '
+            'signed VERP copy, rotating; members with recent unverified '
+            'bounces always do.'),
 )
+
+# The list's weights are merged into the site's [weights] section.
+WEIGHTS = Setting(
+    'weights', Weights(REASONS, MAX_WEIGHT),
+    'How much one bounce of each reason adds to a score (mailman score '
+    'mode); 0 means never held against members.')
+
+# What a list can leave to the site's default: the plugin's settings and
+# its weights.
+RESETTABLE = _table(*PLUGIN_SETTINGS.values(), WEIGHTS)
+# Every bounce setting of a list, core's first, in the order they are shown.
+SETTINGS = _table(*CORE_SETTINGS.values(), *RESETTABLE.values())
+
+# The plugin's configuration schema: its [list_defaults] are the defaults.
+SCHEMA = Path(__file__).resolve().parent.parent / 'config' / 'schema.cfg'
+
+
+def schema_defaults() -> dict[str, Any]:
+    """The plugin settings' defaults, parsed from the schema's
+    [list_defaults] section: the one place they are written."""
+    schema = ConfigParser(interpolation=None, comment_prefixes=('#',))
+    schema.read(SCHEMA, encoding='utf-8')
+    section = schema['list_defaults']
+    return {name: setting.parse(section[name])
+            for name, setting in PLUGIN_SETTINGS.items()}
+
+
+_DEFAULT = schema_defaults()
 
 
 @dataclass(frozen=True)
@@ -180,6 +206,8 @@ class ListPolicy:
     """Everything the pure policy needs to know about one list's settings."""
 
     list_id: str
+    # Core's settings: a new list's values (Mailman's list styles).  The
+    # plugin always passes the list's own; these serve pure-policy callers.
     process_bounces: bool = True
     bounce_score_threshold: int = 5
     bounce_info_stale_after: timedelta = timedelta(days=7)
@@ -188,21 +216,23 @@ class ListPolicy:
     bounce_notify_owner_on_disable: bool = True
     bounce_notify_owner_on_removal: bool = True
     bounce_notify_owner_on_bounce_increment: bool = False
-    score_mode: str = 'mailman'
-    score_threshold: float | None = None
-    complaint_action: str = 'none'
-    notify_owner_on_complaint: bool = True
-    notify_owner_on_ignored: bool = True
-    probe_before_disable: bool = False
-    probe_wait: timedelta = timedelta(days=5)
-    retention: timedelta = timedelta(days=90)
-    failover: bool = True
-    sympa_min_count: int = 10
-    sympa_min_period: timedelta = timedelta(days=10)
-    sympa_level1: float = 45.0
-    sympa_level1_action: str = 'notify_owner'
-    sympa_level2: float = 75.0
-    sympa_level2_action: str = 'disable'
+    score_mode: str = _DEFAULT['score_mode']
+    score_threshold: float | None = _DEFAULT['score_threshold']
+    complaint_action: str = _DEFAULT['complaint_action']
+    notify_owner_on_complaint: bool = _DEFAULT['notify_owner_on_complaint']
+    notify_owner_on_ignored: bool = _DEFAULT['notify_owner_on_ignored']
+    probe_before_disable: bool = _DEFAULT['probe_before_disable']
+    probe_wait: timedelta = _DEFAULT['probe_wait']
+    retention: timedelta = _DEFAULT['retention']
+    failover: bool = _DEFAULT['failover']
+    sympa_min_count: int = _DEFAULT['sympa_min_count']
+    sympa_min_period: timedelta = _DEFAULT['sympa_min_period']
+    sympa_level1: float = _DEFAULT['sympa_level1']
+    sympa_level1_action: str = _DEFAULT['sympa_level1_action']
+    sympa_level2: float = _DEFAULT['sympa_level2']
+    sympa_level2_action: str = _DEFAULT['sympa_level2_action']
+    unverified_action: str = _DEFAULT['unverified_action']
+    verp_rate: float = _DEFAULT['verp_rate']
     weights: Mapping[str, float] = field(default_factory=dict)
 
     @property

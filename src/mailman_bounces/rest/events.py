@@ -5,134 +5,145 @@ from __future__ import annotations
 from mailman.interfaces.bounce import BounceContext
 from mailman.rest.helpers import (
     NotFound,
-    bad_request,
     child,
-    etag,
     not_found,
     okay,
 )
 from public import public
 
-from mailman_bounces.app.queries import (
-    CONTEXTS,
+from mailman_bounces.app.queries.events import (
+    EVENT_FIELDS,
+    EVIDENCE,
     KINDS,
     SEVERITIES,
     EventFilter,
-    event_fields,
     find_events,
     get_event,
-    list_id_of,
     stored_message,
 )
+from mailman_bounces.app.queries.lists import list_id_of
 from mailman_bounces.detect import REASONS
+from mailman_bounces.fields import LINK, OMIT, Field, Shape
 from mailman_bounces.rest.helpers import (
+    SINCE,
+    UNTIL,
+    Parameter,
+    Parameters,
     boolean,
     choice,
     collection,
+    enum,
+    etag,
     parse_id,
     path_to,
-    query_validator,
-    read_query,
     text,
-    time_point,
 )
 
-# The query parameters of the collection and the EventFilter field each
-# one sets.
-EVENT_PARAMETERS = query_validator(
-    list_id=text(), address=text(), domain=text(),
-    reason=choice(REASONS), severity=choice(SEVERITIES),
-    kind=choice(KINDS), context=choice(CONTEXTS), processed=boolean,
-    outcome=text(), since=time_point(), until=time_point(end_of_day=True))
+# The query parameters of the collection.
+EVENT_PARAMETERS = Parameters(
+    Parameter('list_id', text(),
+              'Only this list (list-id or posting address).'),
+    Parameter('address', text(), 'Only this recipient address.'),
+    Parameter('domain', text(), 'Only this recipient domain.'),
+    Parameter('reason', choice(REASONS), 'Only this reason.'),
+    Parameter('severity', choice(SEVERITIES), 'Only this severity.'),
+    Parameter('kind', choice(KINDS), 'Only this kind.'),
+    Parameter('context', enum(BounceContext),
+              'normal bounces or answers to probes.'),
+    Parameter('processed', boolean(),
+              'Only events the pass did (true) or did not (false) '
+              'process.'),
+    Parameter('outcome', text(), 'Only this outcome.'),
+    Parameter('evidence', choice(EVIDENCE),
+              'Only events on this evidence (verified, unverified or '
+              'forged return paths).'),
+    SINCE, UNTIL)
+
+
+def _message_link(event, stored: bool, api) -> str | object:
+    if not stored:
+        return OMIT
+    return path_to(api, f'events/{event.id}/message')
+
+
+# An event resource, read from ``(event, stored, api)``.
+EVENT_RESOURCE = EVENT_FIELDS + Shape(
+    Field('self_link', LINK,
+          read=lambda event, stored, api: path_to(api, f'events/{event.id}')),
+    Field('message_link', LINK,
+          'Present while the bounce message is stored.',
+          read=_message_link, optional=True),
+)
 
 
 @public
 def event_filter(values: dict) -> EventFilter:
     """The EventFilter of converted query parameters."""
-    context = values.get('context')
     list_id = values.get('list_id')
     return EventFilter(
         list_id=list_id and list_id_of(list_id),
         email=values.get('address'), domain=values.get('domain'),
         reason=values.get('reason'), severity=values.get('severity'),
-        kind=values.get('kind'),
-        context=context and BounceContext[context],
+        kind=values.get('kind'), context=values.get('context'),
         processed=values.get('processed'), outcome=values.get('outcome'),
-        since=values.get('since'), until=values.get('until'))
-
-
-class _EventBase:
-    """What the event resources share."""
-
-    def _event_as_dict(self, event, stored: bool) -> dict:
-        resource = event_fields(event)
-        resource['self_link'] = path_to(self.api, f'events/{event.id}')
-        if stored:
-            resource['message_link'] = path_to(
-                self.api, f'events/{event.id}/message')
-        return resource
+        evidence=values.get('evidence'), since=values.get('since'), until=values.get('until'))
 
 
 @public
-class AllEvents(_EventBase):
+class AllEvents:
     """/plugins/bounces/events"""
 
     def on_get(self, request, response):
         """The events, newest first, filtered and paged."""
-        try:
-            values = read_query(EVENT_PARAMETERS, request)
-        except ValueError as error:
-            bad_request(response, str(error))
+        values = EVENT_PARAMETERS.read(request, response)
+        if values is None:
             return
         page = find_events(event_filter(values), values['count'],
                            values['page'])
-        entries = [self._event_as_dict(event, stored)
+        entries = [EVENT_RESOURCE.values(event, stored, self.api)
                    for event, stored in page.rows]
         okay(response, etag(collection(
             page, entries, path_to(self.api, 'events'))))
 
 
 @public
-class AnEvent(_EventBase):
+class AnEvent:
     """/plugins/bounces/events/<id>"""
 
     def __init__(self, identifier: str):
+        self._identifier = identifier
         self._id = parse_id(identifier)
 
     def on_get(self, request, response):
         """One event."""
-        if self._id is None:
-            bad_request(response, 'The event id must be an integer')
-            return
-        found = get_event(self._id)
+        found = None if self._id is None else get_event(self._id)
         if found is None:
-            not_found(response, f'No such event: {self._id}')
+            not_found(response, f'No such event: {self._identifier}')
             return
-        okay(response, etag(self._event_as_dict(*found)))
+        okay(response, etag(EVENT_RESOURCE.values(*found, self.api)))
 
     @child()
     def message(self, context, segments):
         """/plugins/bounces/events/<id>/message"""
         if segments:
             return NotFound(), []
-        return EventMessage(self._id), []
+        return EventMessage(self._identifier, self._id), []
 
 
 @public
 class EventMessage:
     """The stored bounce message of an event, as received."""
 
-    def __init__(self, event_id: int | None):
+    def __init__(self, identifier: str, event_id: int | None):
+        self._identifier = identifier
         self._id = event_id
 
     def on_get(self, request, response):
         """The raw message (message/rfc822); 404 once it is evicted."""
-        if self._id is None:
-            bad_request(response, 'The event id must be an integer')
-            return
-        stored = stored_message(self._id)
+        stored = None if self._id is None else stored_message(self._id)
         if stored is None:
-            not_found(response, f'No stored message for event {self._id}')
+            not_found(response,
+                      f'No stored message for event {self._identifier}')
             return
         okay(response)
         response.content_type = 'message/rfc822'

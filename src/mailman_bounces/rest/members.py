@@ -8,35 +8,40 @@ from urllib.parse import quote, urlencode
 from mailman.interfaces.member import DeliveryStatus
 from mailman.rest.helpers import (
     NotFound,
-    bad_request,
     child,
-    etag,
     no_content,
     not_found,
     okay,
 )
 from public import public
 
-from mailman_bounces.app.queries import (
-    DELIVERY_STATUSES,
+from mailman_bounces.app.queries.members import (
+    STANDING_FIELDS,
     find_member,
     find_members,
     member_object,
-    standing_fields,
 )
 from mailman_bounces.app.reenable import reenable_member
+from mailman_bounces.fields import LINK, OMIT, STRING, Field, Shape
+from mailman_bounces.rest.callbacks import ACallbackEndpoint, ListCallbacks
 from mailman_bounces.rest.helpers import (
+    Parameter,
+    Parameters,
     boolean,
-    choice,
     collection,
+    enum,
+    etag,
     path_to,
-    query_validator,
-    read_query,
 )
+from mailman_bounces.rest.rules import AListRule, ListRules
 from mailman_bounces.rest.settings import ListSettings
 
-MEMBER_PARAMETERS = query_validator(
-    bouncing=boolean, delivery_status=choice(DELIVERY_STATUSES))
+MEMBER_PARAMETERS = Parameters(
+    Parameter('bouncing', boolean(),
+              'Only members with a score or disabled by bounces (true), '
+              'or the others (false).'),
+    Parameter('delivery_status', enum(DeliveryStatus),
+              'Only members with this delivery status.'))
 
 
 def _not_a_member(mlist, email: str) -> str:
@@ -50,6 +55,50 @@ def _events_link(api, list_id: str, email: str | None = None) -> str:
     return path_to(api, 'events?' + urlencode(query))
 
 
+def _list_link(path: str):
+    return lambda mlist, api: path_to(api, f'lists/{mlist.list_id}{path}')
+
+
+# The resource of one list, read from ``(mlist, api)``.
+LIST_RESOURCE = Shape(
+    Field('list_id', STRING),
+    Field('fqdn_listname', STRING),
+    Field('settings_link', LINK, read=_list_link('/settings')),
+    Field('members_link', LINK, read=_list_link('/members')),
+    Field('events_link', LINK,
+          read=lambda mlist, api: _events_link(api, mlist.list_id)),
+    Field('stats_link', LINK,
+          read=lambda mlist, api: path_to(
+              api, 'stats?' + urlencode({'list_id': mlist.list_id}))),
+    Field('self_link', LINK, read=_list_link('')),
+)
+
+
+def _member_link(row, api) -> str:
+    return api.path_to(f'members/{api.from_uuid(row.uuid)}')
+
+
+def _last_event_link(row, api):
+    if row.last_event_id is None:
+        return OMIT
+    return path_to(api, f'events/{row.last_event_id}')
+
+
+def _standing_link(row, api) -> str:
+    return path_to(api, f'lists/{row.list_id}/members/'
+                   + quote(row.email, safe='@+'))
+
+
+# A member's standing resource, read from ``(row, api)``.
+STANDING_RESOURCE = STANDING_FIELDS + Shape(
+    Field('member_link', LINK, "Core's member resource.", read=_member_link),
+    Field('events_link', LINK,
+          read=lambda row, api: _events_link(api, row.list_id, row.email)),
+    Field('last_event_link', LINK, read=_last_event_link, optional=True),
+    Field('self_link', LINK, read=_standing_link),
+)
+
+
 @public
 class ABounceList:
     """/plugins/bounces/lists/<list>: links to what the plugin knows about
@@ -60,17 +109,7 @@ class ABounceList:
 
     def on_get(self, request, response):
         """Links to the list's settings, members, events and statistics."""
-        list_id = self._mlist.list_id
-        okay(response, etag({
-            'list_id': list_id,
-            'fqdn_listname': self._mlist.fqdn_listname,
-            'settings_link': path_to(self.api, f'lists/{list_id}/settings'),
-            'members_link': path_to(self.api, f'lists/{list_id}/members'),
-            'events_link': _events_link(self.api, list_id),
-            'stats_link': path_to(self.api, 'stats?'
-                                  + urlencode({'list_id': list_id})),
-            'self_link': path_to(self.api, f'lists/{list_id}'),
-        }))
+        okay(response, etag(LIST_RESOURCE.values(self._mlist, self.api)))
 
     @child()
     def settings(self, context, segments):
@@ -80,6 +119,15 @@ class ABounceList:
         return ListSettings(self._mlist), []
 
     @child()
+    def rules(self, context, segments):
+        """/plugins/bounces/lists/<list>/rules[/<id>]"""
+        if not segments:
+            return ListRules(self._mlist), []
+        if len(segments) > 1:
+            return NotFound(), []
+        return AListRule(self._mlist, segments[0]), []
+
+    @child()
     def members(self, context, segments):
         """/plugins/bounces/lists/<list>/members[/<address>[/reset]]"""
         if not segments:
@@ -87,27 +135,18 @@ class ABounceList:
         email = segments.pop(0)
         return AMemberStanding(self._mlist, email), segments
 
-
-class _StandingBase:
-    """What the member resources share."""
-
-    def _standing_as_dict(self, row) -> dict:
-        resource = standing_fields(row)
-        list_id, email = row.list_id, row.email
-        resource.update(
-            member_link=self.api.path_to(
-                f'members/{self.api.from_uuid(row.uuid)}'),
-            events_link=_events_link(self.api, list_id, email),
-            self_link=path_to(self.api, f'lists/{list_id}/members/'
-                                        + quote(email, safe='@+')))
-        if row.last_event_id is not None:
-            resource['last_event_link'] = path_to(
-                self.api, f'events/{row.last_event_id}')
-        return resource
+    @child()
+    def callbacks(self, context, segments):
+        """/plugins/bounces/lists/<list>/callbacks[/<id>]"""
+        if not segments:
+            return ListCallbacks(self._mlist), []
+        if len(segments) > 1:
+            return NotFound(), []
+        return ACallbackEndpoint(self._mlist, segments[0]), []
 
 
 @public
-class ListMembers(_StandingBase):
+class ListMembers:
     """/plugins/bounces/lists/<list>/members"""
 
     def __init__(self, mlist):
@@ -116,23 +155,21 @@ class ListMembers(_StandingBase):
     def on_get(self, request, response):
         """The list's members (role member) and their bounce standing, by
         address; ``bouncing`` and ``delivery_status`` filter them."""
-        try:
-            values = read_query(MEMBER_PARAMETERS, request)
-        except ValueError as error:
-            bad_request(response, str(error))
+        values = MEMBER_PARAMETERS.read(request, response)
+        if values is None:
             return
-        status = values.get('delivery_status')
         page = find_members(
             self._mlist.list_id, bouncing=values.get('bouncing'),
-            delivery_status=status and DeliveryStatus[status],
+            delivery_status=values.get('delivery_status'),
             count=values['count'], page=values['page'])
-        entries = [self._standing_as_dict(row) for row in page.rows]
+        entries = [STANDING_RESOURCE.values(row, self.api)
+                   for row in page.rows]
         okay(response, etag(collection(page, entries, path_to(
             self.api, f'lists/{self._mlist.list_id}/members'))))
 
 
 @public
-class AMemberStanding(_StandingBase):
+class AMemberStanding:
     """/plugins/bounces/lists/<list>/members/<address>"""
 
     def __init__(self, mlist, email: str):
@@ -145,7 +182,7 @@ class AMemberStanding(_StandingBase):
         if row is None:
             not_found(response, _not_a_member(self._mlist, self._email))
             return
-        okay(response, etag(self._standing_as_dict(row)))
+        okay(response, etag(STANDING_RESOURCE.values(row, self.api)))
 
     @child()
     def reset(self, context, segments):

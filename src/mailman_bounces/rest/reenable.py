@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from mailman.rest.helpers import etag, not_found, okay
+from mailman.rest.helpers import not_found, okay
 from public import public
 
-from mailman_bounces.app.notices import queue_notice
-from mailman_bounces.app.reenable import redeem_token, reenable_member
-from mailman_bounces.rest.helpers import path_to
+from mailman_bounces.app.reenable import redeem
+from mailman_bounces.rest.helpers import etag, path_to
 
 # Mailman's pending tokens are hexadecimal digests; anything else cannot
 # be one (and is not sent to the database).
-_TOKEN = re.compile(r'[0-9A-Za-z]{1,64}')
+TOKEN = re.compile(r'[0-9A-Za-z]{1,64}')
 
 
 @public
@@ -33,22 +32,17 @@ class AReenableToken:
         """Redeem the token: re-enable the member's delivery and clear
         their score; the member gets the usual confirmation.  A token
         works once."""
-        redeemed = (redeem_token(self._token)
-                    if _TOKEN.fullmatch(self._token) else None)
+        redeemed = (redeem(self._token)
+                    if TOKEN.fullmatch(self._token) else None)
         if redeemed is None:
             not_found(response, 'Unknown, used or expired token')
             return
-        mlist, member = redeemed
-        was_disabled = reenable_member(member)
-        email = member.address.email
-        # What the reply to the warning does too (see eml_reenable).
-        queue_notice('reenabled', list_id=mlist.list_id, email=email,
-                     member_id=member.id)
+        list_id = redeemed.mlist.list_id
         okay(response, etag({
-            'list_id': mlist.list_id,
-            'email': email,
-            'was_disabled': was_disabled,
+            'list_id': list_id,
+            'email': redeemed.email,
+            'was_disabled': redeemed.was_disabled,
             'member_link': path_to(
-                self.api, f'lists/{mlist.list_id}/members/'
-                + quote(email, safe='@+')),
+                self.api, f'lists/{list_id}/members/'
+                + quote(redeemed.email, safe='@+')),
         }))

@@ -7,17 +7,25 @@ REST admin authentication.  The API is described by ``openapi.json``.
 
 from __future__ import annotations
 
-from mailman.rest.helpers import NotFound, child, etag, okay
+from mailman.rest.helpers import NotFound, child, okay
 from public import public
 
-from mailman_bounces import __version__
-from mailman_bounces.app.queries import find_list
+from mailman_bounces.app.queries.lists import find_list
+from mailman_bounces.rest.callbacks import AllCallbacks
 from mailman_bounces.rest.events import AllEvents, AnEvent
-from mailman_bounces.rest.helpers import Missing, path_to
+from mailman_bounces.rest.frontend import Frontend
+from mailman_bounces.rest.helpers import Missing, etag
+from mailman_bounces.rest.index import ROOT_RESOURCE
+from mailman_bounces.rest.mailboxes import AllMailboxes, AMailbox
 from mailman_bounces.rest.members import ABounceList
 from mailman_bounces.rest.openapi import OpenAPIDocument
 from mailman_bounces.rest.reenable import AReenableToken
-from mailman_bounces.rest.stats import AFreeze, AllFreezes, Stats
+from mailman_bounces.rest.stats import (
+    AFreeze,
+    AllFreezes,
+    FreezeConfirmation,
+    Stats,
+)
 
 
 @public
@@ -27,16 +35,7 @@ class BouncesRoot:
     def on_get(self, request, response):
         """The plugin's name and version, and links to its resources."""
         # Core's proxy keeps the API object, so the root has none itself.
-        api = getattr(self, 'api', None)
-        okay(response, etag({
-            'name': 'mailman-bounces',
-            'version': __version__,
-            'events_link': path_to(api, 'events'),
-            'stats_link': path_to(api, 'stats'),
-            'freezes_link': path_to(api, 'freezes'),
-            'openapi_link': path_to(api, 'openapi.json'),
-            'self_link': path_to(api, '').rstrip('/'),
-        }))
+        okay(response, etag(ROOT_RESOURCE.values(getattr(self, 'api', None))))
 
     @child()
     def events(self, context, segments):
@@ -72,12 +71,37 @@ class BouncesRoot:
 
     @child()
     def freezes(self, context, segments):
-        """/plugins/bounces/freezes[/<id>]"""
+        """/plugins/bounces/freezes[/<id>[/confirm]]"""
         if not segments:
             return AllFreezes(), []
+        if len(segments) == 2 and segments[1] == 'confirm':
+            return FreezeConfirmation(segments[0]), []
         if len(segments) > 1:
             return NotFound(), []
         return AFreeze(segments[0]), []
+
+    @child()
+    def callbacks(self, context, segments):
+        """/plugins/bounces/callbacks"""
+        if segments:
+            return NotFound(), []
+        return AllCallbacks(), []
+
+    @child()
+    def frontend(self, context, segments):
+        """/plugins/bounces/frontend/..."""
+        if not segments:
+            return NotFound(), []
+        return Frontend(), segments
+
+    @child()
+    def mailboxes(self, context, segments):
+        """/plugins/bounces/mailboxes[/<name>]"""
+        if not segments:
+            return AllMailboxes(), []
+        if len(segments) > 1:
+            return NotFound(), []
+        return AMailbox(segments[0]), []
 
     @child('openapi.json')
     def openapi(self, context, segments):

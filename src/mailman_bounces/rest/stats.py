@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mailman.config import config
 from mailman.rest.helpers import (
     bad_request,
-    etag,
     no_content,
     not_found,
     okay,
@@ -16,32 +14,70 @@ from mailman.rest.helpers import (
 from mailman.utilities.datetime import now
 from public import public
 
-from mailman_bounces.app.outage import lift_freeze
-from mailman_bounces.app.queries import (
-    EventFilter,
-    event_stats,
-    find_freezes,
-    freeze_fields,
-    list_id_of,
-    recent,
+from mailman_bounces.app.outage import (
+    CannotConfirm,
+    confirm_freeze,
+    lift_freeze,
+)
+from mailman_bounces.app.queries.events import EventFilter
+from mailman_bounces.app.queries.freezes import FREEZE_FIELDS, find_freezes
+from mailman_bounces.app.queries.lists import list_id_of
+from mailman_bounces.app.queries.stats import EVENT_STATS_FIELDS, event_stats
+from mailman_bounces.fields import (
+    LINK,
+    STRING,
+    TIME,
+    Field,
+    Shape,
+    array,
+    nullable,
 )
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.rest.helpers import (
+    SINCE,
+    UNTIL,
+    Parameter,
+    Parameters,
     boolean,
     collection,
+    etag,
     integer,
     parse_id,
     path_to,
-    query_validator,
-    read_query,
+    resource_schema,
+    row_by_id,
     text,
-    time_point,
+)
+from mailman_bounces.utilities.times import recent
+from mailman_bounces.validators import MAX_DURATION
+
+STATS_PARAMETERS = Parameters(
+    Parameter('list_id', text(), 'Only this list (and site-wide freezes).'),
+    SINCE, UNTIL,
+    Parameter('days', integer(1, MAX_DURATION.days),
+              'Only the last so many days, today included.'),
+    Parameter('top', integer(1, 1000, default=50),
+              'How many domains to show (most events first).'),
+    paged=False)
+FREEZE_PARAMETERS = Parameters(
+    Parameter('all', boolean(), 'Include ended and lifted freezes.'))
+
+# A freeze resource, read from ``(freeze, now, api)``.
+FREEZE_RESOURCE = FREEZE_FIELDS + Shape(
+    Field('self_link', LINK,
+          read=lambda freeze, now, api: path_to(api, f'freezes/{freeze.id}')),
 )
 
-STATS_PARAMETERS = query_validator(
-    paged=False, list_id=text(), since=time_point(), until=time_point(end_of_day=True),
-    days=integer(1, 36500), top=integer(1, 1000))
-FREEZE_PARAMETERS = query_validator(all=boolean)
+# The statistics resource, read from a mapping of its values.
+STATS_RESOURCE = Shape(
+    Field('list_id', nullable(STRING), 'The list counted, or null for all.'),
+    Field('since', nullable(TIME)),
+    Field('until', nullable(TIME)),
+) + EVENT_STATS_FIELDS + Shape(
+    Field('freezes', array(resource_schema(FREEZE_RESOURCE)),
+          'The outage freezes in force, newest first.'),
+    Field('self_link', LINK),
+)
 
 
 @public
@@ -55,86 +91,98 @@ def stats_filter(values: dict, today: datetime) -> EventFilter:
         until=values.get('until'))
 
 
-class _FreezeBase:
-    def _freeze_as_dict(self, freeze: OutageFreeze, when: datetime) -> dict:
-        resource = freeze_fields(freeze, when)
-        resource['self_link'] = path_to(self.api, f'freezes/{freeze.id}')
-        return resource
+def _freeze(freeze: OutageFreeze, when: datetime, api) -> dict:
+    return FREEZE_RESOURCE.values(freeze, when, api)
 
 
 @public
-class Stats(_FreezeBase):
+class Stats:
     """/plugins/bounces/stats"""
 
     def on_get(self, request, response):
         """Counts per list, reason, recipient domain and day, and the
         freezes in force."""
-        try:
-            values = read_query(STATS_PARAMETERS, request)
-        except ValueError as error:
-            bad_request(response, str(error))
+        values = STATS_PARAMETERS.read(request, response)
+        if values is None:
             return
         when = now()
         where = stats_filter(values, when)
-        resource = event_stats(where, values.get('top', 50))
-        freezes = [self._freeze_as_dict(freeze, when) for freeze, in
+        freezes = [_freeze(freeze, when, self.api) for freeze, in
                    find_freezes(when, list_id=where.list_id).rows]
         for freeze in freezes:
             # Etagged like the entries of the freezes collection.
             etag(freeze)
-        resource.update(
-            list_id=where.list_id, since=where.since, until=where.until,
-            freezes=freezes, self_link=path_to(self.api, 'stats'))
+        resource = STATS_RESOURCE.values({
+            **event_stats(where, values['top']),
+            'list_id': where.list_id, 'since': where.since,
+            'until': where.until, 'freezes': freezes,
+            'self_link': path_to(self.api, 'stats')})
         okay(response, etag(resource))
 
 
 @public
-class AllFreezes(_FreezeBase):
+class AllFreezes:
     """/plugins/bounces/freezes"""
 
     def on_get(self, request, response):
         """The freezes in force, newest first; ``all=true`` adds the ended
         and lifted ones."""
-        try:
-            values = read_query(FREEZE_PARAMETERS, request)
-        except ValueError as error:
-            bad_request(response, str(error))
+        values = FREEZE_PARAMETERS.read(request, response)
+        if values is None:
             return
         when = now()
         page = find_freezes(when, history=bool(values.get('all')),
                             count=values['count'], page=values['page'])
-        entries = [self._freeze_as_dict(freeze, when)
-                   for freeze, in page.rows]
+        entries = [_freeze(freeze, when, self.api) for freeze, in page.rows]
         okay(response, etag(collection(
             page, entries, path_to(self.api, 'freezes'))))
 
 
 @public
-class AFreeze(_FreezeBase):
+class AFreeze:
     """/plugins/bounces/freezes/<id>"""
 
     def __init__(self, identifier: str):
-        self._id = parse_id(identifier)
+        self._identifier = identifier
 
     def _freeze(self, response) -> OutageFreeze | None:
-        if self._id is None:
-            bad_request(response, 'The freeze id must be an integer')
-            return None
-        freeze = config.db.store.get(OutageFreeze, self._id)
-        if freeze is None:
-            not_found(response, f'No such freeze: {self._id}')
-        return freeze
+        return row_by_id(OutageFreeze, self._identifier, response, 'freeze')
 
     def on_get(self, request, response):
         """One freeze, in force or not."""
         freeze = self._freeze(response)
         if freeze is not None:
-            okay(response, etag(self._freeze_as_dict(freeze, now())))
+            okay(response, etag(_freeze(freeze, now(), self.api)))
 
     def on_delete(self, request, response):
         """Lift the freeze now: the events it held are scored at the next
         pass.  The freeze stays in the history; lifting one that already
         ended changes nothing."""
-        if self._freeze(response) is not None:
-            lift_freeze(self._id, now(), by='rest')
+        freeze = self._freeze(response)
+        if freeze is not None:
+            lift_freeze(freeze.id, now(), by='rest')
             no_content(response)
+
+
+@public
+class FreezeConfirmation:
+    """/plugins/bounces/freezes/<id>/confirm"""
+
+    def __init__(self, identifier: str):
+        self._identifier = identifier
+        self._id = parse_id(identifier)
+
+    def on_post(self, request, response):
+        """A site admin confirms the freeze is an outage: it may go on for
+        another ``[outage]max_unconfirmed``, and is back in force if that
+        limit ended it."""
+        try:
+            freeze = (None if self._id is None
+                      else confirm_freeze(self._id, now(), by='rest'))
+        except CannotConfirm as error:
+            bad_request(response, str(error))
+            return
+        if freeze is None:
+            not_found(response, f'No such freeze: {self._identifier}')
+            return
+        no_content(response)

@@ -23,11 +23,20 @@ twice.  A message this runner cannot handle is never lost and never stops
 the runner: it goes to the shunt queue with the reason logged.  (If the
 batch's registration fails, the batch is registered again file by file, so
 that only the culprit is shunted.)
+
+An error that says the database (or the disk) is unavailable for now
+(`mailman_bounces.database.faults.is_transient`: connection lost,
+read-only, lock timeout, deadlock, disk full ...) is no message's fault:
+the files of the batch go back to the queue unchanged, the runner logs it
+in ``mailman.bounce`` and tries again after a growing pause (2 s doubling
+up to 5 minutes), on new connections, until the database is back.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from email.message import Message
 
@@ -38,11 +47,10 @@ from mailman.interfaces.bounce import IBounceProcessor
 from public import public
 from zope.component import getUtility
 
-from mailman_bounces.app.classify import REGISTERED_KINDS, safe_detect
-from mailman_bounces.app.matching import affected_members
+from mailman_bounces.app.intake import intake
 from mailman_bounces.app.processor import Registration
-from mailman_bounces.app.verp import decode_verp
-from mailman_bounces.detect import Kind
+from mailman_bounces.database.faults import describe, is_transient
+from mailman_bounces.utilities.backoff import Backoff
 
 log = logging.getLogger('mailman.bounce')
 elog = logging.getLogger('mailman.error')
@@ -63,6 +71,23 @@ class _Queued:
     registrations: list[Registration]
 
 
+class _Unavailable(Exception):
+    """The database is unavailable: `files` go back to the queue."""
+
+    def __init__(self, error: Exception, files: list[_Queued]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.files = files
+
+
+def _abort() -> None:
+    """Roll back, whatever state the connection is in."""
+    try:
+        config.db.abort()
+    except Exception:  # a dead connection cannot roll back
+        log.debug('Rollback failed', exc_info=True)
+
+
 @public
 class BounceRunner(Runner):
     """The bounce runner."""
@@ -70,12 +95,29 @@ class BounceRunner(Runner):
     def __init__(self, name, slice=None):
         super().__init__(name, slice)
         self._processor = getUtility(IBounceProcessor)
+        # Tries while the database is unavailable.
+        self._backoff = Backoff()
         # What `_handle` found to register in the current queue file.
         self._pending: list[Registration] = []
 
     def _one_iteration(self):
-        """Like core's loop over the queue, but one transaction per batch."""
+        """Like core's loop over the queue, but one transaction per batch;
+        while the database is unavailable, nothing leaves the queue."""
+        if self._backoff.remaining(time.monotonic()):
+            return 0
         files = self.switchboard.files
+        try:
+            self._process_files(files)
+        except _Unavailable as outage:
+            self._wait_for_database(outage)
+            return len(files)
+        failures = self._backoff.succeeded()
+        if failures:
+            log.info('Database available again after %d failed tries',
+                     failures)
+        return len(files)
+
+    def _process_files(self, files: list[str]) -> None:
         batch: list[_Queued] = []
         for filebase in files:
             try:
@@ -87,65 +129,95 @@ class BounceRunner(Runner):
                 self.switchboard.finish(filebase, preserve=True)
                 continue
             self._pending = []
+            queued = _Queued(filebase, msg, msgdata, self._pending)
             try:
                 self._process_one_file(msg, msgdata)
-            except Exception as error:  # noqa: BLE001 - shunt, never lose it
+            except Exception as error:  # shunt, never lose it
                 # Only reads happened; the batch's registrations wait in
                 # memory.  (A failed read can spoil the transaction.)
-                config.db.abort()
+                _abort()
+                if is_transient(error):
+                    raise _Unavailable(error, [*batch, queued]) from error
                 self._shunt(msg, msgdata, error)
                 self.switchboard.finish(filebase)
                 continue
-            batch.append(_Queued(filebase, msg, msgdata, self._pending))
+            batch.append(queued)
             if len(batch) >= BATCH_FILES:
                 self._register(batch)
                 batch = []
             if self._short_circuit():
                 break
         self._register(batch)
-        return len(files)
 
     def _register(self, batch: list[_Queued]) -> None:
         """Register the whole batch in one transaction, with a few
-        statements; if that fails, file by file, to shunt the culprit."""
+        statements; if that fails by itself, file by file, to shunt only
+        the culprit.  Raises `_Unavailable` (files not yet registered
+        left to put back) when the database is unavailable."""
         if not batch:
             return
         try:
-            self._processor.record_all(
-                [r for queued in batch for r in queued.registrations])
-        except Exception as error:  # noqa: BLE001 - find the bad file
-            config.db.abort()
+            self._write(batch)
+        except Exception as error:  # find the bad file
+            _abort()
+            if is_transient(error):
+                raise _Unavailable(error, batch) from error
             self._log(error)
-            for queued in batch:
-                self._register_alone(queued)
+        else:
             return
-        self._commit(batch)
+        for index, queued in enumerate(batch):
+            try:
+                self._write([queued])
+            except Exception as error:  # shunt, never lose it
+                _abort()
+                if is_transient(error):
+                    raise _Unavailable(error, batch[index:]) from error
+                # It failed alone, after failing in its batch: its own.
+                self._shunt(queued.msg, queued.msgdata, error)
+                self.switchboard.finish(queued.filebase)
 
-    def _register_alone(self, queued: _Queued) -> None:
-        try:
-            self._processor.record_all(queued.registrations)
-        except Exception as error:  # noqa: BLE001 - shunt, never lose it
-            config.db.abort()
-            self._shunt(queued.msg, queued.msgdata, error)
-            self.switchboard.finish(queued.filebase)
-            return
-        self._commit([queued])
-
-    def _commit(self, batch: list[_Queued]) -> None:
-        try:
-            config.db.commit()
-        except Exception as error:  # noqa: BLE001 - retry the batch later
-            config.db.abort()
-            self._log(error)
-            self._requeue(batch)
-            return
+    def _write(self, batch: list[_Queued]) -> None:
+        self._processor.record_all(
+            [r for queued in batch for r in queued.registrations])
+        config.db.commit()
+        # Only once committed: a crash before leaves the files queued.
         for queued in batch:
             self.switchboard.finish(queued.filebase)
 
-    def _requeue(self, batch: list[_Queued]) -> None:
-        for queued in batch:
-            self.switchboard.enqueue(queued.msg, queued.msgdata)
-            self.switchboard.finish(queued.filebase)
+    def _wait_for_database(self, outage: _Unavailable) -> None:
+        """Put the files back in the queue unchanged and wait a while."""
+        for queued in outage.files:
+            self._put_back(queued.filebase)
+        # A connection may keep a state that fails every transaction (one
+        # that a server made read-only, one a failover left half-open):
+        # start the next try on new connections.
+        config.db.engine.dispose()
+        delay = self._backoff.failed(time.monotonic())
+        log.warning('Database unavailable (%s): %d bounce(s) stay queued, '
+                    'next try in %.0f s (failed tries: %d)',
+                    describe(outage.error), len(outage.files), delay,
+                    self._backoff.failures)
+
+    def _put_back(self, filebase: str) -> None:
+        """Undo `dequeue`: the file is the same, so nothing to write (the
+        disk may be full)."""
+        directory = self.switchboard.queue_directory
+        try:
+            os.rename(os.path.join(directory, filebase + '.bak'),
+                      os.path.join(directory, filebase + '.pck'))
+        except OSError as error:
+            # The .bak file stays; Mailman recovers it at the next start.
+            elog.error('Cannot put %s back in the bounces queue: %s',
+                       filebase, error)
+
+    def _snooze(self, filecnt):
+        wait = self._backoff.remaining(time.monotonic())
+        if wait:
+            # In steps no longer than the runner's usual sleep, so that a
+            # stop request is seen as soon as usual.
+            time.sleep(min(wait, max(self.sleep_float, 1.0)))
+            return
+        super()._snooze(filecnt)
 
     def _dispose(self, mlist, msg, msgdata):
         self._handle(mlist, msg, msgdata)
@@ -153,32 +225,33 @@ class BounceRunner(Runner):
         return False
 
     def _handle(self, mlist, msg, msgdata):
-        verp = decode_verp(mlist, msg, msgdata)
-        report = safe_detect(msg)
+        found = intake(mlist, msg, msgdata)
         message_id = (msg.get('message-id') or 'n/a').strip()
-        if report.kind == Kind.autoreply:
+        if found.outcome == 'autoreply':
             log.info('%s: auto-reply to %s, not a bounce',
                      message_id, mlist.list_id)
             return
-        if report.kind not in REGISTERED_KINDS:
+        if found.outcome == 'unrecognised':
             # Like core, forward even VERPed messages that are not readable
             # failure reports: a message to the bounce address that is not a
             # bounce must never score.
             log.info('%s: unrecognised bounce for %s (VERP: %s)', message_id,
-                     mlist.list_id, ', '.join(sorted(verp.addresses)) or '-')
+                     mlist.list_id,
+                     ', '.join(sorted(found.verp.addresses)) or '-')
             maybe_forward(mlist, msg)
             return
-        affected = affected_members(mlist, report, verp)
-        if not affected:
+        if found.outcome == 'not-bounce':
+            log.info('%s: not a bounce for %s, by rule', message_id,
+                     mlist.list_id)
+            maybe_forward(mlist, msg)
+            return
+        if found.outcome == 'no-address':
             log.info('%s: bounce for %s names no address', message_id,
                      mlist.list_id)
             maybe_forward(mlist, msg)
             return
         # Registered with the rest of the batch (see `_register`).
-        self._pending.extend(
-            Registration(mlist.list_id, email, msg, verp.context, report,
-                         recipient, msgdata)
-            for email, recipient in affected)
+        self._pending.extend(found.registrations)
 
     def _shunt(self, msg, msgdata, error):
         reason = f'{type(error).__name__}: {error}'

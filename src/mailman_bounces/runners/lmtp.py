@@ -12,77 +12,117 @@ bounce is still a bounce; the bounce runner shunts what it cannot handle),
 records the envelope recipients and a fingerprint of the received bytes in
 the message metadata, and queues them for the bounce runner.  Every other
 recipient is handed to core's handler unchanged.
+
+No reply carries an exception's text.  A temporary fault (disk full,
+database unavailable, see `mailman_bounces.database.faults`) is answered
+451, so that the sending MTA tries again; a message that can never be
+queued (MIME nested too deep to parse or to pickle) 554; and a queue file
+that could not be written whole is removed.
 """
 
 from __future__ import annotations
 
-import email
 import logging
-from email.utils import make_msgid, parseaddr
+import os
+from contextlib import suppress
 
 from aiosmtpd.lmtp import LMTP
 from mailman.config import config
 from mailman.database.transaction import transactional
-from mailman.email.message import Message
 from mailman.interfaces.listmanager import IListManager
 from mailman.runners.lmtp import (
     CRLF,
     ERR_451,
     LMTPController,
     LMTPHandler,
-    split_recipient,
 )
 from mailman.runners.lmtp import (
     LMTPRunner as CoreLMTPRunner,
 )
 from mailman.utilities.datetime import now
-from mailman.utilities.email import add_message_hash
 from public import public
 from zope.component import getUtility
 
-from mailman_bounces.app.store import (
-    FINGERPRINT_KEY,
-    RAW_KEY,
-    fingerprint_bytes,
+from mailman_bounces.app.intake import (
+    bounces_list,
+    received_message,
+    received_metadata,
 )
-from mailman_bounces.app.verp import ENVELOPE_KEY
-from mailman_bounces.plugin import site_config
+from mailman_bounces.config import site_config
+from mailman_bounces.database.faults import is_transient
 
 elog = logging.getLogger('mailman.error')
 slog = logging.getLogger('mailman.smtp')
 
 OK = '250 Ok'
+# For a message that no later try can make acceptable (RFC 5321: 554,
+# transaction failed); as neutral as core's ERR_451 for temporary faults.
+ERR_554 = '554 Requested action not taken: message cannot be accepted'
 
 
-def _bounces_list(recipient: str, listnames: set[str]) -> str | None:
-    """The list whose -bounces address `recipient` is, or None."""
-    address = parseaddr(recipient)[1].lower()
-    if '@' not in address:
-        return None
-    local, subaddress, domain = split_recipient(address)
-    if subaddress != 'bounces':
-        return None
-    if f'{local}-{subaddress}@{domain}' in listnames:
-        # A list really named "something-bounces": a posting address.
-        return None
-    listname = f'{local}@{domain}'
-    return listname if listname in listnames else None
+def _reply_for(error: BaseException) -> str:
+    """The LMTP reply for a message that `error` stopped: permanent for
+    one that can never be accepted, temporary otherwise (the sending MTA
+    tries again).  Neutral texts: the cause is for the log, not for the
+    sender."""
+    if isinstance(error, RecursionError):
+        # Nested too deep to parse or to queue (pickle): a message the
+        # same in every try.
+        return ERR_554
+    if not is_transient(error):
+        elog.error('LMTP: unexpected error, answered as temporary')
+    return ERR_451
+
+
+def _enqueue(queue: str, msg, msgdata: dict) -> None:
+    """Queue `msg` like the switchboard does, leaving no partial file when
+    that fails (a full disk leaves a ``.pck.tmp`` file behind)."""
+    switchboard = config.switchboards[queue]
+    before = _partial_files(switchboard.queue_directory)
+    try:
+        switchboard.enqueue(msg, msgdata)
+    except BaseException:
+        # The partial file is the one that was not there before (this
+        # runner queues one message at a time).
+        for name in _partial_files(switchboard.queue_directory) - before:
+            with suppress(OSError):
+                os.unlink(os.path.join(switchboard.queue_directory, name))
+        raise
+
+
+def _partial_files(directory: str) -> set[str]:
+    """The ``.pck.tmp`` files in `directory`: queue files being written."""
+    return {name for name in os.listdir(directory)
+            if name.endswith('.pck.tmp')}
+
+
+def _abort() -> None:
+    try:
+        config.db.abort()
+    except Exception:  # noqa: BLE001 - the connection may be the fault
+        elog.debug('LMTP: rollback failed', exc_info=True)
 
 
 class BounceKeepingHandler(LMTPHandler):
     """Handles -bounces recipients itself and the rest through core."""
 
     async def handle_DATA(self, server, session, envelope):
-        return self._handle_bounces_first(server, session, envelope)
+        try:
+            return self._handle_bounces_first(server, session, envelope)
+        except Exception as error:  # noqa: BLE001 - never aiosmtpd's 500 with the text
+            elog.exception('LMTP: cannot handle a message')
+            _abort()
+            reply = _reply_for(error)
+            return CRLF.join(reply for _ in envelope.rcpt_tos)
 
     def _handle_bounces_first(self, server, session, envelope):
         try:
             listnames = set(getUtility(IListManager).names)
         except Exception:  # noqa: BLE001 - answer 451, the MTA retries
             slog.exception("Can't get list names")
-            config.db.abort()
+            _abort()
             return CRLF.join(ERR_451 for _ in envelope.rcpt_tos)
-        targets = [_bounces_list(rcpt, listnames)
+        targets = [bounces_list(rcpt, listnames)
                    for rcpt in envelope.rcpt_tos]
         others = [rcpt for rcpt, target in zip(envelope.rcpt_tos, targets)
                   if target is None]
@@ -108,36 +148,24 @@ class BounceKeepingHandler(LMTPHandler):
     @transactional
     def _queue_bounces(self, envelope, bounces):
         try:
-            msg = email.message_from_bytes(envelope.content, Message)
-        except Exception:  # noqa: BLE001 - answer 451, the MTA retries
+            msg = received_message(envelope.content, envelope.mail_from)
+        except Exception as error:  # noqa: BLE001 - see _reply_for
             elog.exception('LMTP bounce parsing')
-            return {rcpt: ERR_451 for rcpt in bounces}
-        msg.set_unixfrom(envelope.mail_from)
-        if msg.get('message-id') is None:
-            # Many DSNs carry no Message-ID; Mailman needs one.
-            msg['Message-ID'] = make_msgid()
-        msg.original_size = len(envelope.content)
-        add_message_hash(msg)
-        del msg['X-MailFrom']
-        msg['X-MailFrom'] = envelope.mail_from or ''
-        digest = fingerprint_bytes(envelope.content)
+            return {rcpt: _reply_for(error) for rcpt in bounces}
         max_size = site_config().max_message_size
         received = now()
         statuses = {}
         for rcpt, listname in bounces.items():
-            mlist = getUtility(IListManager).get_by_fqdn(listname)
-            msgdata = {
-                'listid': mlist.list_id,
-                'original_size': msg.original_size,
-                'received_time': received,
-                'subaddress': 'bounces',
-                ENVELOPE_KEY: [parseaddr(rcpt)[1].lower()],
-                FINGERPRINT_KEY: digest,
-                # Stored as received (and not serialised again), but never
-                # more than will be stored.
-                RAW_KEY: envelope.content[:max_size],
-            }
-            config.switchboards['bounces'].enqueue(msg, msgdata)
+            try:
+                mlist = getUtility(IListManager).get_by_fqdn(listname)
+                msgdata = received_metadata(mlist.list_id, envelope.content,
+                                            rcpt, received, max_size)
+                _enqueue('bounces', msg, msgdata)
+            except Exception as error:  # noqa: BLE001 - this recipient only
+                elog.exception('LMTP: cannot queue %s for %s',
+                               msg['message-id'], rcpt)
+                statuses[rcpt] = _reply_for(error)
+                continue
             slog.debug('%s bounce for %s queued (envelope %s)',
                        msg['message-id'], mlist.list_id, rcpt)
             statuses[rcpt] = OK

@@ -34,12 +34,27 @@ from mailman_bounces.tests.instance import Instance, ServerDatabase
 
 _CFG_DIR = tempfile.mkdtemp(prefix='mailman-bounces-cfg-')
 _EXTRA_CFG = os.path.join(_CFG_DIR, 'extra.cfg')
-with open(_EXTRA_CFG, 'w', encoding='utf-8') as _fp:
+# The plugin's own configuration: one bounce mailbox, disabled (never
+# polled, no bouncemail runner), for the REST and CLI views of mailboxes.
+_PLUGIN_CFG = os.path.join(_CFG_DIR, 'bounces.cfg')
+with open(_PLUGIN_CFG, 'w', encoding='utf-8') as _fp:
     _fp.write("""\
+[mailbox.example]
+enabled: no
+host: 127.0.0.1
+port: 9
+security: none
+user: bounces
+password_file: /nonexistent/password
+timeout: 5s
+""")
+with open(_EXTRA_CFG, 'w', encoding='utf-8') as _fp:
+    _fp.write(f"""\
 [plugin.bounces]
 class: mailman_bounces.plugin.BouncesPlugin
 component_package: mailman_bounces
 enabled: yes
+configuration: {_PLUGIN_CFG}
 
 [logging.bounce]
 level: debug
@@ -124,6 +139,7 @@ def rest_url(rest) -> str:
 def mailman(_mailman_session):
     """A Mailman test world with the plugin; reset after each test."""
     from mailman.testing.layers import ConfigLayer, MockAndMonkeyLayer, SMTPLayer
+    from mailman.utilities.datetime import factory
 
     from mailman_bounces.app.templates import clear_template_cache
     ConfigLayer.testSetUp()
@@ -134,6 +150,11 @@ def mailman(_mailman_session):
         SMTPLayer.testTearDown()
         ConfigLayer.testTearDown()
         MockAndMonkeyLayer.testTearDown()
+        # Core's clock lives on the class: a test that set it on the
+        # instance would shadow every later reset.
+        vars(factory).pop('predictable_now', None)
+        vars(factory).pop('predictable_today', None)
+        factory.reset()
 
 
 @pytest.fixture

@@ -93,3 +93,28 @@ def test_a_key_not_named_id_and_float_columns(mailman):
     got = {state.member_id: (state.score, state.last_reason)
            for state in store.execute(select(MemberBounceState)).scalars()}
     assert got == {ids[0]: (2.5, 'mailboxfull'), ids[1]: (0.5, None)}
+
+
+def test_inserted_rows_get_the_column_defaults(mailman):
+    from mailman.config import config
+    from sqlalchemy import select
+
+    from mailman_bounces.database.upsert import insert_ignoring_duplicates
+    from mailman_bounces.model.member import MemberBounceState
+    mlist = make_list(members=EMAILS[:2])
+    ids = [member(mlist, email).id for email in EMAILS[:2]]
+    store = config.db.store
+    # The second row is already there: its values stay.
+    insert_ignoring_duplicates(store, MemberBounceState.__table__, [
+        {'member_id': ids[1], 'list_id': mlist.list_id, 'email': EMAILS[1],
+         'score': 1.5, 'core_score': 1, 'day_weight': 1.0, 'sympa_level': 2}])
+    insert_ignoring_duplicates(store, MemberBounceState.__table__, [
+        {'member_id': member_id, 'list_id': mlist.list_id, 'email': email}
+        for member_id, email in zip(ids, EMAILS)])
+    commit()
+    got = {state.member_id: (state.score, state.core_score, state.day_weight,
+                             state.sympa_level, state.disabled_at)
+           for state in store.execute(select(MemberBounceState)).scalars()}
+    # The model's column defaults: a member without any bounce.
+    assert got == {ids[0]: (0.0, 0, 0.0, 0, None),
+                   ids[1]: (1.5, 1, 1.0, 2, None)}

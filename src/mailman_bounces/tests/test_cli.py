@@ -4,6 +4,7 @@ the real layers, and the real executable on a fresh instance."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -63,6 +64,22 @@ def test_mailman_finds_the_command(mailman):
         assert f'  {name} ' in output
 
 
+@pytest.mark.parametrize('command, required', [
+    ('events', False), ('status', True), ('reset', True),
+    ('settings', True), ('report', False)])
+def test_every_subcommand_takes_the_list_as_core_does(mailman, command,
+                                                      required):
+    # Like core's delmembers, digests and notify: --list/-l LISTSPEC.
+    make_list(members=[ANNE])
+    assert '-l, --list LISTSPEC' in ok(command, '--help')
+    args = [ANNE] if command == 'reset' else []
+    if required:
+        assert "Missing option '--list' / '-l'" in refused(command, *args)
+    for spec in ('test@example.com', 'test.example.com'):
+        assert run(command, '-l', spec, *args).exit_code == 0
+        assert run(command, '--list', spec, *args).exit_code == 0
+
+
 # events
 
 def _event_ids(output: str) -> list[int]:
@@ -73,11 +90,11 @@ def _event_ids(output: str) -> list[int]:
 def test_events_table(world):
     lines = ok('events').splitlines()
     assert lines[0].split() == ['ID', 'TIME', 'LIST', 'ADDRESS', 'KIND',
-                                'SEVERITY', 'REASON', 'OUTCOME']
+                                'SEVERITY', 'REASON', 'EVIDENCE', 'OUTCOME']
     assert _event_ids('\n'.join(lines)) == list(range(9, 0, -1))
     assert lines[-1].split() == ['1', '2005-08-01', '07:49:23',
                                  'test.example.com', ANNE, 'bounce', 'hard',
-                                 'userunknown', 'scored']
+                                 'userunknown', 'verified', 'scored']
 
 
 @pytest.mark.parametrize('args, expected', [
@@ -91,6 +108,8 @@ def test_events_table(world):
     (('--since', '2005-08-01T07:49:23', '--until', '2005-08-01'),
      list(range(9, 0, -1))),
     (('--until', '2005-07-31'), []),
+    (('--evidence', 'verified'), list(range(9, 0, -1))),
+    (('--evidence', 'forged'), []),
 ])
 def test_event_filters(world, args, expected):
     assert _event_ids(ok('events', *args)) == expected
@@ -135,7 +154,7 @@ def disabled(mailman):
 
 
 def test_status(disabled):
-    lines = ok('status', 'test@example.com').splitlines()
+    lines = ok('status', '-l', 'test@example.com').splitlines()
     assert lines[0] == 'Test <test@example.com> (test.example.com)'
     assert lines[1] == ('Bounce processing: yes; score mode mailman, '
                         'threshold 1, stale after 7d; 3 warnings every 7d')
@@ -151,28 +170,29 @@ def test_status(disabled):
 
 def test_status_of_an_unknown_list(mailman):
     assert 'Error: No such list: nope@example.com' in refused(
-        'status', 'nope@example.com')
+        'status', '--list', 'nope@example.com')
 
 
 def test_reset(disabled):
     from mailman.interfaces.member import DeliveryStatus
-    assert ok('reset', 'test.example.com', ANNE) == (
+    assert ok('reset', '-l', 'test.example.com', ANNE) == (
         f'Delivery to {ANNE} on test.example.com re-enabled; score cleared\n')
     anne = member(disabled, ANNE)
     assert anne.preferences.delivery_status == DeliveryStatus.enabled
     assert (anne.bounce_score, anne.total_warnings_sent) == (0, 0)
-    assert ok('reset', 'test@example.com', BART.upper()) == (
+    assert ok('reset', '-l', 'test@example.com', BART.upper()) == (
         f'Score of {BART} on test.example.com cleared (delivery was not '
         'disabled by bounces)\n')
     assert state(disabled, BART).score == 0.0
-    assert 'Bouncing members: 0 of 3' in ok('status', 'test.example.com')
+    assert 'Bouncing members: 0 of 3' in ok('status', '-l',
+                                            'test.example.com')
 
 
 def test_reset_refusals(disabled):
     assert (f'Error: {DAVE} is not a member of test.example.com'
-            in refused('reset', 'test.example.com', DAVE))
+            in refused('reset', '-l', 'test.example.com', DAVE))
     assert 'Error: No such list: nope.example.com' in refused(
-        'reset', 'nope.example.com', ANNE)
+        'reset', '-l', 'nope.example.com', ANNE)
 
 
 # settings
@@ -184,18 +204,33 @@ def _settings(mlist) -> dict:
 
 def test_settings_shown(mailman):
     make_list()
-    lines = ok('settings', 'test@example.com').splitlines()
+    lines = ok('settings', '-l', 'test@example.com').splitlines()
     assert lines[0].split() == ['process_bounces', 'yes']
     assert lines[9].split() == ['score_mode', 'mailman', '(site', 'default)']
     assert 'weights (site default):' in lines
     assert lines[-1].strip().endswith('feedback=0, vacation=0')
-    assert json.loads(ok('settings', 'test.example.com', '--json'))[
+    assert json.loads(ok('settings', '-l', 'test.example.com', '--json'))[
         'overridden'] == []
+
+
+def test_durations_are_shown_as_the_rest_api_shows_them(mailman):
+    make_list()
+    output = ok('settings', '-l', 'test.example.com',
+                '--set', 'probe_wait=1d12h', '--set',
+                'bounce_info_stale_after=2w')
+    assert 'probe_wait                                 1d43200.0s  (list)' \
+        in output
+    assert 'bounce_info_stale_after                    14d\n' in output
+    shown = json.loads(ok('settings', '-l', 'test.example.com', '--json'))
+    assert (shown['probe_wait'], shown['bounce_info_stale_after']) == (
+        '1d43200.0s', '14d')
+    assert ', stale after 14d;' in ok('status', '-l', 'test.example.com')
 
 
 def test_settings_changed(mailman):
     mlist = make_list()
-    output = ok('settings', 'test.example.com', '--set', 'score_mode=sympa',
+    output = ok('settings', '-l', 'test.example.com',
+                '--set', 'score_mode=sympa',
                 '--set', 'bounce_score_threshold=3',
                 '--set', 'weights=userunknown=2, mailboxfull=0')
     assert 'score_mode                                 sympa  (list)' in output
@@ -205,16 +240,16 @@ def test_settings_changed(mailman):
         'sympa', 3)
     assert (values['weights']['userunknown'],
             values['weights']['mailboxfull']) == (2.0, 0.0)
-    output = ok('settings', 'test.example.com', '--reset', 'score_mode',
+    output = ok('settings', '-l', 'test.example.com', '--reset', 'score_mode',
                 '--reset', 'weights', '--json')
     assert json.loads(output)['overridden'] == []
     assert _settings(mlist)['weights']['userunknown'] == 1.0
 
 
 @pytest.mark.parametrize('args, message', [
-    (('--set', 'bounce_score_threshold=0'),
-     ("bounce_score_threshold: invalid value '0': expected an integer from "
-     '1 to 1000')),
+    (('--set', 'bounce_score_threshold=-1'),
+     ("bounce_score_threshold: invalid value '-1': expected an integer from "
+     '0 to 2147483647')),
     (('--set', 'complaint_action=ban'),
      ("complaint_action: invalid value 'ban': expected one of: none, "
      'disable, unsubscribe')),
@@ -234,7 +269,7 @@ def test_settings_changed(mailman):
 def test_settings_refused_change_nothing(mailman, args, message):
     mlist = make_list()
     before = _settings(mlist)
-    output = refused('settings', 'test.example.com', '--set',
+    output = refused('settings', '-l', 'test.example.com', '--set',
                      'score_mode=sympa', '--set', 'failover=no', *args)
     assert message in output.replace('\n', ' ')
     assert _settings(mlist) == before
@@ -244,15 +279,16 @@ def test_a_refused_change_keeps_the_callers_work(mailman):
     # Run by `mailman`, each command has its own transaction; called from
     # Python, a refusal must not throw away what came before.
     mlist = make_list()
-    ok('settings', 'test.example.com', '--set', 'score_mode=sympa')
-    refused('settings', 'test.example.com', '--set', 'sympa_level2=10')
+    ok('settings', '-l', 'test.example.com', '--set', 'score_mode=sympa')
+    refused('settings', '-l', 'test.example.com', '--set',
+            'sympa_level2=10')
     assert _settings(mlist)['score_mode'] == 'sympa'
     assert _settings(mlist)['sympa_level2'] == 75.0
 
 
 def test_settings_of_an_unknown_list(mailman):
     assert 'No such list: nope.example.com' in refused(
-        'settings', 'nope.example.com', '--set', 'score_mode=sympa')
+        'settings', '-l', 'nope.example.com', '--set', 'score_mode=sympa')
 
 
 # process and report
@@ -272,10 +308,12 @@ def test_process(mailman):
 def test_report(world):
     lines = ok('report').splitlines()
     assert lines[0] == 'Bounce report for all lists, from the start to now'
+    # Registered by in-process code (core's interface): verified.
     assert lines[1] == ('Total: 9 events from 9 addresses (6 hard, 2 soft, '
-                        '1 complaint)')
+                        '1 complaint; 9 verified, 0 unverified, 0 forged)')
     assert lines[3] == ('test.example.com: 9 events from 9 addresses '
-                        '(6 hard, 2 soft, 1 complaint); 0 members disabled '
+                        '(6 hard, 2 soft, 1 complaint; 9 verified, '
+                        '0 unverified, 0 forged); 0 members disabled '
                         'by bounces')
     assert lines[5].split() == ['userunknown', '6', '6', '6', '0']
     assert 'Outage freezes in force: 2' in lines
@@ -291,16 +329,24 @@ def test_report_of_one_list_and_recent_days(world):
     assert output.splitlines()[0] == (
         'Bounce report for other.example.com, from 2005-07-31 00:00:00 to '
         'now')
-    assert 'Total: 1 event from 1 address (1 hard, 0 soft, 0 complaints)' \
-        in output
+    assert ('Total: 1 event from 1 address (1 hard, 0 soft, 0 complaints; '
+            '1 verified, 0 unverified, 0 forged)') in output
     assert 'test.example.com' not in output
     # The site-wide freeze concerns every list.
     assert 'Outage freezes in force: 1' in output
 
 
+def _needs_matplotlib():
+    # Not installed, or installed without what it needs to load.
+    pytest.importorskip(
+        'matplotlib', reason='the plot extra (matplotlib) is not installed',
+        exc_type=ImportError)
+
+
 @pytest.mark.parametrize('name, magic', [
     ('bounces.png', b'\x89PNG'), ('bounces.SVG', b'<?xml')])
 def test_report_plot(world, tmp_path, name, magic):
+    _needs_matplotlib()
     path = tmp_path / name
     output = ok('report', '--plot', str(path))
     assert output.splitlines()[-1] == f'Plot written to {path}'
@@ -312,9 +358,21 @@ def test_report_plot(world, tmp_path, name, magic):
 
 
 def test_report_plot_of_nothing(mailman, tmp_path):
+    _needs_matplotlib()
     path = tmp_path / 'empty.png'
     ok('report', '--plot', str(path), '--until', '2000-01-01')
     assert path.read_bytes().startswith(b'\x89PNG')
+
+
+def test_report_plot_without_matplotlib(world, tmp_path, monkeypatch):
+    # As if the plot extra were not installed: importing it fails.
+    monkeypatch.setitem(sys.modules, 'matplotlib.figure', None)
+    path = tmp_path / 'bounces.png'
+    result = run('report', '--plot', str(path))
+    assert result.exit_code == 1
+    assert ('Error: Plotting needs matplotlib (pip install '
+            'mailman-bounces[plot])') in result.output
+    assert not path.exists()
 
 
 def test_report_plot_needs_png_or_svg(world, tmp_path):
@@ -343,6 +401,22 @@ def test_freezes(world):
     assert 'Error: No such freeze: 7' in refused('freezes', '--lift', '7')
 
 
+def test_confirming_freezes(world):
+    assert ok('freezes', '--confirm', '1') == (
+        'Freeze 1 confirmed: it may go on until 2005-08-02 07:49:23\n')
+    commit()
+    assert ok('freezes').splitlines()[1] == (
+        '#1 domain outage.example.net on test.example.com, until 2005-08-01 '
+        '09:49:23, confirmed until 2005-08-02 07:49:23 (5 bouncing of 5 '
+        'members)')
+    assert 'Error: No such freeze: 7' in refused('freezes', '--confirm', '7')
+    ok('freezes', '--lift', '2')
+    commit()
+    assert 'Error: Freeze 2 was lifted' in refused('freezes', '--confirm', '2')
+    assert 'exclude each other' in refused('freezes', '--confirm', '1',
+                                           '--lift', '1')
+
+
 def test_no_freezes(mailman):
     assert ok('freezes') == 'No outage freezes in force\n'
     assert ok('freezes', '--all') == 'No outage freezes\n'
@@ -355,26 +429,43 @@ def test_the_mailman_executable(instance):
     instance.run('create', 'test@example.com')
     assert 'bounces' in instance.run('--help').stdout
     assert instance.run('bounces', 'events').stdout == 'No bounce events\n'
-    changed = instance.run('bounces', 'settings', 'test@example.com',
+    changed = instance.run('bounces', 'settings', '-l', 'test@example.com',
                            '--set', 'score_mode=sympa',
                            '--set', 'bounce_score_threshold=4')
     assert 'sympa  (list)' in changed.stdout
     # A refused change: exit status 2, the reason, and nothing changed
     # (the valid --set before the bad one neither).
-    result = instance.run('bounces', 'settings', 'test@example.com',
+    result = instance.run('bounces', 'settings', '-l', 'test@example.com',
                           '--set', 'complaint_action=disable',
                           '--set', 'bounce_score_threshold=many',
                           check=False)
     assert result.returncode == 2
     assert ("bounce_score_threshold: invalid value 'many': expected an "
-            'integer from 1 to 1000') in result.stderr
-    shown = json.loads(instance.run('bounces', 'settings', 'test.example.com',
-                                    '--json').stdout)
+            'integer from 0 to 2147483647') in result.stderr
+    shown = json.loads(instance.run('bounces', 'settings', '-l',
+                                    'test.example.com', '--json').stdout)
     assert (shown['score_mode'], shown['bounce_score_threshold'],
             shown['complaint_action']) == ('sympa', 4, 'none')
-    result = instance.run('bounces', 'status', 'nope@example.com',
+    result = instance.run('bounces', 'status', '-l', 'nope@example.com',
                           check=False)
     assert result.returncode == 2
     assert 'No such list: nope@example.com' in result.stderr
     assert instance.run('bounces', 'process').stdout.startswith(
         'Events processed: 0')
+
+
+def test_keys_rotate_keeps_the_older_key_verifying_for_the_overlap(mailman):
+    listed = ok('keys', 'list').splitlines()
+    assert listed[0].split() == ['ID', 'CREATED', 'STATE']
+    [first] = listed[1:]
+    first_id = first.split()[0]
+    assert first.split()[-1] == 'signing'
+    output = ok('keys', 'rotate', '--overlap', '10d').splitlines()
+    rows = {line.split()[0]: line for line in output[2:]}
+    [second_id] = set(rows) - {first_id}
+    assert output[0] == f'Key {second_id} signs from now on'
+    # The test clock stands at 2005-08-01 07:49:23: ten days more.
+    assert rows[first_id].endswith('verifies until 2005-08-11 07:49:23')
+    assert rows[second_id].endswith('signing')
+    assert 'expected a duration' in refused('keys', 'rotate', '--overlap',
+                                            'forever')

@@ -139,3 +139,22 @@ def test_posting_address_still_reaches_core(mlist):
     [item] = get_queue_messages('in', expected_count=1)
     assert item.msg['message-id'] == '<post1@x>'
     assert 'envelope_recipients' not in item.msgdata
+
+
+def test_the_bytes_detection_reads_are_kept_beyond_the_stored_size(mlist):
+    # The bounce runner detects from the bytes the LMTP runner keeps, so
+    # they cover what the engine reads (MAX_INPUT_BYTES), even when the
+    # site stores less of each message.
+    from mailman.testing.helpers import get_queue_messages
+
+    from mailman_bounces.app.store import RAW_KEY
+    from mailman_bounces.config import site_config
+    from mailman_bounces.detect import MAX_INPUT_BYTES
+    assert site_config().max_message_size < MAX_INPUT_BYTES
+    padding = ('x' * 76 + '\n') * (3 * MAX_INPUT_BYTES // 77)
+    message = dsn('anne@example.org', status='5.1.1') + '\n' + padding
+    _deliver('test-bounces@example.com', message)
+    [item] = get_queue_messages('bounces', expected_count=1)
+    kept = item.msgdata[RAW_KEY]
+    assert len(kept) == MAX_INPUT_BYTES
+    assert b'Final-Recipient: rfc822; anne@example.org' in kept

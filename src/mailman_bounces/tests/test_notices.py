@@ -191,3 +191,60 @@ def test_a_batch_reads_the_members_and_events_it_is_about_once(lists):
     assert counts['bounces_event'] == 1
     assert counts['mailinglist'] == 1
     assert sorted(to for to, _, _ in virgin_messages()) == emails
+
+
+def test_every_kind_has_one_handler_keeping_the_contract():
+    from zope.interface.verify import verifyClass, verifyObject
+
+    from mailman_bounces.app.notice_batch import NoticeBatch
+    from mailman_bounces.app.notice_handlers import HANDLERS, handler_for
+    from mailman_bounces.interfaces.notice import (
+        INoticeBatch,
+        INoticeHandler,
+        NoticeKind,
+    )
+    assert verifyClass(INoticeBatch, NoticeBatch)
+    assert set(HANDLERS) == set(NoticeKind)
+    for kind, handler in HANDLERS.items():
+        assert verifyObject(INoticeHandler, handler)
+        assert handler.kind is kind
+        # Kinds are stored as their value.
+        assert handler_for(kind.value) is handler
+    with pytest.raises(ValueError):
+        handler_for('no-such-kind')
+
+
+def test_an_unknown_kind_is_refused_when_queued(lists):
+    from mailman.config import config
+    from sqlalchemy import func, select
+
+    from mailman_bounces.app.notices import queue_notice
+    from mailman_bounces.model.notice import Notice
+    with pytest.raises(ValueError):
+        queue_notice('notify_nobody', lists[0].list_id)
+    assert config.db.store.execute(
+        select(func.count()).select_from(Notice)).scalar() == 0
+
+
+def test_owner_notices_speak_the_lists_language(mailman):
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.app.notices import queue_notice
+    mlist = make_list('liste@example.com', members=['anne@example.org'],
+                      preferred_language='fr')
+    event = bounce(mlist, 'anne@example.org')
+    anne = member(mlist, 'anne@example.org')
+    anne.preferences.delivery_status = DeliveryStatus.by_bounces
+    anne.total_warnings_sent = mlist.bounce_you_are_disabled_warnings
+    for kind in ('notify_disable', 'remove'):
+        queue_notice(kind, mlist.list_id, email='anne@example.org',
+                     member_id=anne.id, event_id=event.id)
+    commit()
+    assert _deliver() == 2
+    # Core sends these notices too; its French catalog has the subjects.
+    assert sorted(subject for _, subject, _ in virgin_messages()
+                  if 'anne@example.org' in subject) == [
+        'Abonnement de anne@example.org désactivé pour Liste',
+        ('anne@example.org a été désabonné de la liste de diffusion Liste '
+         'en raison de rejets'),
+    ]

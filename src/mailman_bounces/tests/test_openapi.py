@@ -4,10 +4,12 @@ property-based, with schemathesis; plus a few checks by hand."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from lazr.config import as_timedelta
 
 from mailman_bounces.rest.openapi import openapi_document
 from mailman_bounces.tests.test_rest_api import (
@@ -18,6 +20,7 @@ from mailman_bounces.tests.test_rest_api import (
     get,
     populate,
 )
+from mailman_bounces.validators import MAX_DURATION, Duration
 
 SERVER = 'http://localhost:9001/3.1'
 
@@ -36,24 +39,95 @@ def world(rest):
     return base_url().rpartition('/plugins/')[0]
 
 
-# The settings' parsers accept more spellings than JSON Schema can say
-# (booleans as yes/on/1, durations such as 1w2d) and check constraints
-# across fields (the Sympa levels), so for changes of settings the
-# generated data is not judged valid or invalid by the schema alone;
-# test_rest_settings.py covers what is accepted and refused.
-JUDGED_BY_SCHEMA = (schemathesis.checks.positive_data_acceptance,
-                    schemathesis.checks.negative_data_rejection)
+# Two rules of the settings cannot be said in JSON Schema, so the document
+# says them in words and the data generated for valid requests keeps them:
+# the Sympa levels' order (a rule across two fields) and a duration's
+# upper bound (a sum of its parts).  test_rest_settings.py checks both.
+# Every other check, in particular that valid data is accepted and invalid
+# data refused, runs on every operation.
+_SETTINGS_BODY = re.compile(r'/settings$')
+_DURATION = Duration.grammar
 
 
-@schema.parametrize()
+def _levels_in_order(body: dict) -> bool:
+    # Only judged when both levels are given: one alone is judged against
+    # the stored other, which earlier requests may have changed.
+    names = ('sympa_level1', 'sympa_level2')
+    given = [name for name in names if name in body]
+    if not given:
+        return True
+    if len(given) == 1:
+        return False
+    from mailman_bounces.config import site_config
+    defaults = site_config().list_defaults
+    try:
+        level1, level2 = (
+            defaults[name] if body[name] in (None, '')
+            else float(body[name]) for name in names)
+    except (TypeError, ValueError):
+        return True
+    return level1 <= level2
+
+
+def _durations_bounded(body: dict) -> bool:
+    for value in body.values():
+        if isinstance(value, str) and _DURATION.fullmatch(value):
+            try:
+                if as_timedelta(value) > MAX_DURATION:
+                    return False
+            except (OverflowError, ValueError):
+                return False
+    return True
+
+
+def _keeps_the_unwritten_rules(body) -> bool:
+    return (not isinstance(body, dict)
+            or _levels_in_order(body) and _durations_bounded(body))
+
+
+# A new classification rule keeps two rules the schema cannot state: its
+# pattern is a regular expression RE2 accepts, and a set rule (only) has a
+# reason or a severity.  test_rules.py checks the refusals.
+_RULES_BODY = re.compile(r'/rules$')
+
+
+def _a_sound_rule(body) -> bool:
+    import re2
+    if not isinstance(body, dict):
+        return True
+    try:
+        options = re2.Options()
+        options.log_errors = False
+        re2.compile(str(body.get('pattern', '')), options)
+    except re2.error:
+        return False
+    change = bool(body.get('reason') or body.get('severity'))
+    return change == (body.get('effect') == 'set')
+
+
+@schema.hook
+def filter_case(context, case):
+    """Valid settings changes and new rules keep the rules the schema
+    cannot state."""
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    if _RULES_BODY.search(case.path) and not negative:
+        return _a_sound_rule(case.body)
+    if case.meta is None or negative or not _SETTINGS_BODY.search(
+            case.path):
+        return True
+    return _keeps_the_unwritten_rules(case.body)
+
+
+# Adding a rule is left out of the generated requests: whether its pattern
+# is valid is RE2's decision, which no schema can state, and schemathesis
+# does not filter all its phases through the hook below.  Its responses
+# are checked by hand (test_responses_match_the_description) and its
+# refusals in test_rules.py.
+@schema.exclude(method='POST', path_regex='/rules$').parametrize()
 @settings(max_examples=15, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_api_matches_its_description(case, world):
-    changes_settings = (case.path.endswith('/settings')
-                        and case.method in ('PATCH', 'PUT'))
-    case.call_and_validate(
-        base_url=world,
-        excluded_checks=JUDGED_BY_SCHEMA if changes_settings else ())
+    case.call_and_validate(base_url=world)
 
 
 # By hand: the document served, each documented parameter known to the
@@ -86,7 +160,10 @@ def _valid_value(parameter: dict) -> str:
         return spec['enum'][0]
     if 'anyOf' in spec:
         return '2005-08-01'
-    return {'boolean': 'true', 'integer': str(spec.get('minimum', 1)),
+    if 'pattern' in spec:
+        return next(value for value in ('true', 'x')
+                    if re.search(spec['pattern'], value))
+    return {'integer': str(spec.get('minimum', 1)),
             'string': 'x'}[spec['type']]
 
 
@@ -121,7 +198,7 @@ SETTINGS = '/lists/test.example.com/settings'
     ('GET', '/events?severity=hard&count=1', '/events', None, 200),
     ('GET', '/events/1', '/events/{id}', None, 200),
     ('GET', '/events/1/message', '/events/{id}/message', None, 200),
-    ('GET', '/events/one', '/events/{id}', None, 400),
+    ('GET', '/events/one', '/events/{id}', None, 404),
     ('GET', '/events/99', '/events/{id}', None, 404),
     ('GET', '/lists/test@example.com', '/lists/{list}', None, 200),
     ('GET', SETTINGS, '/lists/{list}/settings', None, 200),
@@ -143,8 +220,21 @@ SETTINGS = '/lists/test.example.com/settings'
     ('GET', '/stats?days=0', '/stats', None, 400),
     ('GET', '/freezes?all=true', '/freezes', None, 200),
     ('GET', '/freezes/1', '/freezes/{id}', None, 200),
+    ('POST', '/freezes/1/confirm', '/freezes/{id}/confirm', None, 204),
+    ('POST', '/freezes/99/confirm', '/freezes/{id}/confirm', None, 404),
     ('DELETE', '/freezes/1', '/freezes/{id}', None, 204),
     ('DELETE', '/freezes/99', '/freezes/{id}', None, 404),
+    ('GET', '/mailboxes', '/mailboxes', None, 200),
+    ('POST', '/lists/test.example.com/rules', '/lists/{list}/rules',
+     {'pattern': 'quota', 'effect': 'set', 'reason': 'mailboxfull'}, 201),
+    ('POST', '/lists/test.example.com/rules', '/lists/{list}/rules',
+     {'pattern': '(quota', 'effect': 'ignore'}, 400),
+    ('GET', '/lists/test.example.com/rules', '/lists/{list}/rules', None,
+     200),
+    ('GET', '/lists/test.example.com/rules/99', '/lists/{list}/rules/{id}',
+     None, 404),
+    ('GET', '/mailboxes/example', '/mailboxes/{name}', None, 200),
+    ('GET', '/mailboxes/nope', '/mailboxes/{name}', None, 404),
 ])
 def test_responses_match_the_description(world, method, path, template,
                                          body, status):

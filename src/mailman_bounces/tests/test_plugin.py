@@ -121,3 +121,79 @@ def test_removing_the_section_restores_core(instance):
         'print("PROCESSOR", type(getUtility(IBounceProcessor)).__module__)\n'
     ), check=False)
     assert 'PROCESSOR mailman.model.bounce' in probe.stdout
+
+
+def _post_when_listening(port: int, path: str, body: bytes,
+                         headers: dict, process) -> int:
+    import http.client
+    import time
+    deadline = time.monotonic() + 120
+    while True:
+        connection = http.client.HTTPConnection('127.0.0.1', port,
+                                                timeout=30)
+        try:
+            connection.request('POST', path, body, headers)
+            return connection.getresponse().status
+        except ConnectionRefusedError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return -1
+            time.sleep(0.5)
+        finally:
+            connection.close()
+
+
+def test_bouncehook_runner_in_an_instance(instance):
+    """Enabled in the configuration, the plugin adds the bouncehook runner;
+    run as Mailman runs it, it takes a Postmark bounce over HTTP into the
+    instance's database."""
+    import base64
+    import json
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from mailman_bounces.tests.instance import mailman_executable
+    settings = instance.root / 'bounces.cfg'
+    settings.write_text(
+        '[webhooks]\nenabled: yes\nport: 9927\n'
+        '[webhook.pm]\nprovider: postmark\nlist: test.example.com\n'
+        'secret: pw\n', encoding='utf-8')
+    instance.write_config(plugin=True)
+    config_text = instance.config_file.read_text(encoding='utf-8').replace(
+        'enabled: yes', f'enabled: yes\nconfiguration: {settings}')
+    instance.config_file.write_text(config_text, encoding='utf-8')
+    shown = instance.run('conf', '-s', 'runner.bouncehook').stdout
+    assert 'mailman_bounces.runners.bouncehook.BounceHookRunner' in shown
+    instance.run('create', 'test@example.com')
+    # How the master starts each runner.
+    command = [str(Path(mailman_executable()).with_name('runner')),
+               '-C', str(instance.config_file)]
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith('MAILMAN_')}
+    environment.update(instance.env)
+    process = subprocess.Popen([*command, '-r', 'bouncehook'],
+                               env=environment, cwd=instance.root,
+                               stdout=subprocess.DEVNULL,
+                               stderr=(instance.root / 'runner.err').open(
+                                   'w'))
+    try:
+        record = {'RecordType': 'Bounce', 'ID': 42, 'Type': 'HardBounce',
+                  'Email': 'anne@example.org',
+                  'Details': '550 5.1.1 mailbox does not exist'}
+        status = _post_when_listening(
+            9927, '/webhooks/postmark/pm', json.dumps(record).encode(),
+            {'Authorization': 'Basic ' + base64.b64encode(
+                b'bounces:pw').decode()}, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    assert status == 200, (instance.root / 'runner.err').read_text()
+    with instance.engine().connect() as connection:
+        rows = connection.execute(text(
+            'SELECT email, reason, provider_event_id FROM bounces_event'
+        )).all()
+    assert [tuple(row) for row in rows] == [
+        ('anne@example.org', 'userunknown', '42')]

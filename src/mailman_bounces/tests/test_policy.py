@@ -134,12 +134,16 @@ def test_disabled_members_are_not_scored_again():
     assert scored.outcomes[0].outcome == 'already-disabled'
 
 
-def test_ignored_bounces_are_reported_not_counted():
-    scored = score_member(policy(), member(), [
+@pytest.mark.parametrize('mode', ['mailman', 'sympa'])
+def test_ignored_bounces_are_reported_not_counted(mode):
+    scored = score_member(policy(score_mode=mode), member(), [
         fact(0, 'authfailure', 'soft')], T0)
     assert scored.member.score == 0
     assert scored.member.last_bounce is None
-    assert [a.kind for a in scored.actions] == ['ignored']
+    # The outcome is what the owners' summary of ignored bounces reports;
+    # nothing else is to be done about the member.
+    assert [(o.outcome, o.delta) for o in scored.outcomes] == [('ignored', 0)]
+    assert scored.actions == []
 
 
 @pytest.mark.parametrize('action, expected', [
@@ -255,3 +259,73 @@ def test_outage_absolute_trigger_when_configured(bouncing, members, frozen):
 def test_outage_protection_can_be_disabled():
     off = OutageConfig(enabled=False)
     assert not should_freeze(off, BounceBurst('domain', 'x', None, 500, 500))
+
+
+# The limit of unconfirmed freezes: 24 hours by default, a window of 2.
+T0 = datetime(2026, 1, 1, 12, 0)
+HOUR = timedelta(hours=1)
+
+
+@pytest.mark.parametrize('expires, burst_at, extended, capped', [
+    # A burst within the limit extends the freeze by a window.
+    (T0 + 2 * HOUR, T0 + 1 * HOUR, T0 + 3 * HOUR, False),
+    (T0 + 22 * HOUR, T0 + 21 * HOUR, T0 + 23 * HOUR, False),
+    # Up to the limit exactly, not a minute past it.
+    (T0 + 23 * HOUR, T0 + 22 * HOUR, T0 + 24 * HOUR, False),
+    (T0 + 24 * HOUR, T0 + 23 * HOUR, T0 + 24 * HOUR, True),
+])
+def test_a_freeze_is_extended_up_to_its_limit(expires, burst_at, extended,
+                                              capped):
+    from mailman_bounces.policy.outage import (
+        Extension,
+        FreezeTimes,
+        extend_freeze,
+    )
+    freeze = FreezeTimes(started=T0, expires=expires)
+    assert extend_freeze(OUTAGE, freeze, burst_at) == Extension(
+        extended, capped)
+
+
+def test_a_confirmation_moves_the_limit():
+    from mailman_bounces.policy.outage import (
+        FreezeTimes,
+        confirmed_until,
+        extend_freeze,
+        freeze_cap,
+    )
+    confirmed = confirmed_until(OUTAGE, T0 + 30 * HOUR)
+    assert confirmed == T0 + 54 * HOUR
+    freeze = FreezeTimes(T0, T0 + 31 * HOUR, confirmed_until=confirmed)
+    assert freeze_cap(OUTAGE, freeze) == confirmed
+    assert not extend_freeze(OUTAGE, freeze, T0 + 40 * HOUR).capped
+    assert extend_freeze(OUTAGE, freeze, T0 + 53 * HOUR).expires == confirmed
+
+
+def test_no_limit_when_the_site_sets_none():
+    from mailman_bounces.policy.outage import (
+        FreezeTimes,
+        extend_freeze,
+        may_freeze_again,
+        new_freeze_expiry,
+    )
+    unlimited = OutageConfig(max_unconfirmed=timedelta(0))
+    freeze = FreezeTimes(T0, T0 + 99 * HOUR)
+    assert extend_freeze(unlimited, freeze, T0 + 98 * HOUR).expires \
+        == T0 + 100 * HOUR
+    assert new_freeze_expiry(unlimited, T0) == T0 + 2 * HOUR
+    assert may_freeze_again(unlimited, T0, T0)
+
+
+def test_a_capped_key_is_not_frozen_again_for_the_limit():
+    from mailman_bounces.policy.outage import may_freeze_again
+    ended = T0 + 24 * HOUR
+    assert may_freeze_again(OUTAGE, None, T0)
+    assert not may_freeze_again(OUTAGE, ended, ended + 23 * HOUR)
+    assert may_freeze_again(OUTAGE, ended, ended + 24 * HOUR)
+
+
+def test_a_limit_shorter_than_the_window_bounds_a_new_freeze():
+    from mailman_bounces.policy.outage import new_freeze_expiry
+    short = OutageConfig(window=timedelta(hours=2),
+                         max_unconfirmed=timedelta(minutes=30))
+    assert new_freeze_expiry(short, T0) == T0 + timedelta(minutes=30)

@@ -72,7 +72,7 @@ def test_replying_to_the_warning_reenables(disabled):
 
 
 def test_a_token_works_once(disabled):
-    from mailman_bounces.app.reenable import redeem_token
+    from mailman_bounces.app.reenable_tokens import redeem_token
     _, warning = disabled
     token = _token(warning)
     assert redeem_token(token) is not None
@@ -86,11 +86,15 @@ def test_a_token_does_not_work_on_another_list(disabled):
     _reply(other, warning)
     assert (member(mlist, ANNE).preferences.delivery_status
             == DeliveryStatus.by_bounces)
+    # The reply that went astray did not spend the token: the right list
+    # still takes it.
+    _reply(mlist, warning)
+    assert (member(mlist, ANNE).preferences.delivery_status
+            == DeliveryStatus.enabled)
 
 
 def test_the_link_in_the_warning(mailman):
-    from mailman_bounces.config import load_site_config
-    from mailman_bounces.plugin import set_site_config
+    from mailman_bounces.config import load_site_config, set_site_config
     previous = set_site_config(load_site_config(
         '[bounces]\nreenable_url: https://lists.example.com/reenable/$token\n'))
     try:
@@ -103,3 +107,20 @@ def test_the_link_in_the_warning(mailman):
         assert f'https://lists.example.com/reenable/{_token(warning)}' in body
     finally:
         set_site_config(previous)
+
+
+def test_re_enabling_clears_the_whole_standing(disabled):
+    from mailman_bounces.tests.helpers import state
+    mlist, warning = disabled
+    before = state(mlist, ANNE)
+    assert before.disabled_at is not None
+    assert before.next_warning_check is not None
+    _reply(mlist, warning)
+    after = state(mlist, ANNE)
+    # As for a member who never bounced.
+    assert (after.score, after.core_score, after.day_weight,
+            after.sympa_level) == (0.0, 0, 0.0, 0)
+    assert (after.disabled_at, after.next_warning_check, after.probe_sent,
+            after.probe_token, after.scored_day, after.run_started) == (
+        None, None, None, None, None, None)
+

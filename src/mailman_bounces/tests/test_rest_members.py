@@ -91,6 +91,9 @@ def test_members_and_their_standing(mlist):
 @pytest.mark.parametrize('query, expected', [
     ('bouncing=true', [ANNE, BART]),
     ('bouncing=false', [CRIS, DAVE, ERIN]),
+    # Booleans are spelled as for Mailman's settings (as_boolean).
+    ('bouncing=Yes', [ANNE, BART]),
+    ('bouncing=off', [CRIS, DAVE, ERIN]),
     ('delivery_status=by_bounces', [ANNE]),
     ('delivery_status=enabled', [BART, CRIS, DAVE]),
     ('delivery_status=by_user', [ERIN]),
@@ -105,7 +108,8 @@ def test_member_filters_and_paging(mlist, query, expected):
 
 
 @pytest.mark.parametrize('query, named', [
-    ('bouncing=yes', 'bouncing'),
+    ('bouncing=maybe', 'bouncing'),
+    ('bouncing=y', 'bouncing'),
     ('delivery_status=disabled', 'delivery_status'),
     ('count=-2', 'count'),
     ('page=first', 'page'),

@@ -76,18 +76,18 @@ def test_a_message_the_runner_cannot_handle_is_shunted(mailman, monkeypatch):
         specialized_message_from_string,
     )
 
-    from mailman_bounces.runners import bounce as bounce_runner
+    from mailman_bounces.app import intake
     from mailman_bounces.runners.bounce import BounceRunner
     from mailman_bounces.tests.samples import dsn
     mlist = make_list(members=['anne@example.org', 'bart@example.org',
                                'cris@example.org'])
-    original = bounce_runner.affected_members
+    original = intake.affected_members
 
     def broken_for_bart(mlist, report, verp):
         if report.recipients[0].address == 'bart@example.org':
             raise RuntimeError('database unreachable')
         return original(mlist, report, verp)
-    monkeypatch.setattr(bounce_runner, 'affected_members', broken_for_bart)
+    monkeypatch.setattr(intake, 'affected_members', broken_for_bart)
     for email in ('anne@example.org', 'bart@example.org', 'cris@example.org'):
         msg = specialized_message_from_string(dsn(email))
         config.switchboards['bounces'].enqueue(msg, listid=mlist.list_id)
@@ -240,3 +240,29 @@ def test_a_batch_is_written_with_a_few_statements(mailman):
     # the batch holds 2 bounces or 20.
     assert len(inserts_registering(2)) == 2
     assert len(inserts_registering(20)) == 2
+
+
+def test_detection_reads_the_bytes_the_lmtp_runner_kept(mailman):
+    # The queued Message and the bytes kept beside it are made to disagree,
+    # to see which one the runner reads: the bytes, as received (the parsed
+    # message is never flattened again, which cost 476 MB for a 50 MB one).
+    from mailman.config import config
+    from mailman.testing.helpers import (
+        make_testable_runner,
+        specialized_message_from_string,
+    )
+
+    from mailman_bounces.app.store import RAW_KEY
+    from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.tests.samples import dsn
+    mlist = make_list(members=['anne@example.org'])
+    msg = specialized_message_from_string(
+        'From: someone@example.net\nTo: test-bounces@example.com\n'
+        'Message-ID: <hello@example.net>\n\nHello there.\n')
+    config.switchboards['bounces'].enqueue(
+        msg, listid=mlist.list_id,
+        **{RAW_KEY: dsn('anne@example.org', status='5.1.1').encode()})
+    make_testable_runner(BounceRunner, 'bounces').run()
+    [event] = events()
+    assert (event.email, event.status, event.reason) == (
+        'anne@example.org', '5.1.1', 'userunknown')

@@ -104,13 +104,13 @@ def test_the_warnings_step_looks_only_at_members_due(mlist):
 
     from mailman.utilities.datetime import now
 
-    from mailman_bounces.app.warnings import send_warnings_and_remove
+    from mailman_bounces.app.warnings import queue_warnings_and_removals
     _disable(mlist, ANNE)
     # The next warning is due in 7 days; the member is looked at daily.
     looked = state(mlist, ANNE).next_warning_check
     assert looked == member(mlist, ANNE).last_warning_sent + timedelta(days=1)
     fast_forward(hours=1)
-    assert send_warnings_and_remove(now()) == (0, 0)
+    assert queue_warnings_and_removals(now()) == (0, 0)
     commit()
     # Not looked at: its time is not rewritten.
     assert state(mlist, ANNE).next_warning_check == looked

@@ -16,13 +16,16 @@ def mlist(mailman):
 
 
 def test_settings_show_core_and_plugin_values(mlist):
+    from mailman.interfaces.bounce import UnrecognizedBounceDisposition
+
     from mailman_bounces.app.settings import get_settings
     settings = get_settings(mlist)
     assert settings['bounce_score_threshold'] == 5
-    assert settings['bounce_info_stale_after'] == '7d'
-    assert settings['forward_unrecognized_bounces_to'] == 'administrators'
+    assert settings['bounce_info_stale_after'] == timedelta(days=7)
+    assert settings['forward_unrecognized_bounces_to'] == (
+        UnrecognizedBounceDisposition.administrators)
     assert settings['score_mode'] == 'mailman'
-    assert settings['retention'] == '90d'
+    assert settings['retention'] == timedelta(days=90)
     assert settings['weights']['userunknown'] == 1.0
     assert settings['weights']['authfailure'] == 0.0
 
@@ -46,15 +49,14 @@ def test_plugin_settings_follow_the_site_until_changed(mlist):
         overridden_settings,
         policy_for,
     )
-    from mailman_bounces.config import load_site_config
-    from mailman_bounces.plugin import set_site_config
+    from mailman_bounces.config import load_site_config, set_site_config
     change_settings(mlist, {'complaint_action': 'disable'})
     commit()
     previous = set_site_config(load_site_config(
         '[list_defaults]\nretention: 30d\ncomplaint_action: unsubscribe\n'))
     try:
         settings = get_settings(mlist)
-        assert settings['retention'] == '30d'           # the site's
+        assert settings['retention'] == timedelta(days=30)  # the site's
         assert settings['complaint_action'] == 'disable'  # the list's
         assert overridden_settings(mlist) == ['complaint_action']
         assert policy_for(mlist).retention == timedelta(days=30)
@@ -67,16 +69,22 @@ def test_empty_value_goes_back_to_the_site_default(mlist):
     change_settings(mlist, {'retention': '10d'})
     change_settings(mlist, {'retention': ''})
     commit()
-    assert get_settings(mlist)['retention'] == '90d'
+    assert get_settings(mlist)['retention'] == timedelta(days=90)
 
 
 @pytest.mark.parametrize('changes, field, allowed', [
+    # Core's columns hold 32-bit integers.
     ({'bounce_score_threshold': 'many'}, 'bounce_score_threshold',
-     'an integer from 1 to 1000'),
-    ({'bounce_score_threshold': '0'}, 'bounce_score_threshold',
-     'an integer from 1 to 1000'),
+     'an integer from 0 to 2147483647'),
+    ({'bounce_score_threshold': '-1'}, 'bounce_score_threshold',
+     'an integer from 0 to 2147483647'),
+    ({'bounce_score_threshold': 2**31}, 'bounce_score_threshold',
+     'an integer from 0 to 2147483647'),
     ({'score_mode': 'strict'}, 'score_mode', 'one of: mailman, sympa'),
     ({'retention': '-3d'}, 'retention', 'a duration'),
+    # Mailman's notation: a bare number is no duration, units in order.
+    ({'retention': '7'}, 'retention', 'a duration'),
+    ({'retention': '12h1d'}, 'retention', 'a duration'),
     ({'weights': 'userunknown=11'}, 'weights', 'weights from 0 to 10'),
     ({'weights': 'nosuchreason=1'}, 'weights', 'reasons among'),
     ({'process_bounces': 'perhaps'}, 'process_bounces', 'a boolean'),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..mail import Finding, Found, Mail
-from .common import ORIGINAL_MESSAGE_RE, cut
+from .common import before_original
 
 NAME = 'au'
 
@@ -22,7 +22,7 @@ _RECIPIENT_RE = re.compile(r'^\s*(?:Recipient:\s*)?<([^<>\s]+@[^<>\s]+)>\s*$', r
 
 
 def parse(mail: Mail) -> Finding | None:
-    text = cut(mail.text, ORIGINAL_MESSAGE_RE)
+    text = before_original(mail.text)
     found = [Found(address=match.group(1), diagnostic=match.group('why').strip() or None, permanent=True)
              for match in _DELIVERED_TO_RE.finditer(text)]
     if not found and _REJECTED_RE.search(text):

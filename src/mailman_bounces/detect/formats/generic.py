@@ -21,7 +21,15 @@ from ..address import ADDRESS_IN_TEXT_RE, clean_address
 from ..mail import Finding, Found, Mail, original_from_text
 from ..message import Part
 from ..reasons import reason_from_text
-from .common import ORIGINAL_MESSAGE_RE, addresses_in, cut, diagnostic_near, from_daemon
+from .common import (
+    ORIGINAL_MESSAGE_RE,
+    addresses_in,
+    before_original,
+    diagnostic_near,
+    from_daemon,
+    null_sender,
+    states_failure,
+)
 
 NAME = 'generic'
 
@@ -35,9 +43,9 @@ _BOUNCE_SUBJECT_RE = re.compile(
 )
 _CUE_RE = re.compile(
     r'(?<![\d.])[45]\d\d(?![\d.])|[45]\.\d{1,3}\.\d{1,3}|fail|unable|could not|couldn.t|undeliver|'
-    r'reject|refused|denied|error|unknown|invalid|not (?:found|exist|deliver|reach)|'
+    r'reject|refused|denied|error|unknown|invalid|not (?:found|exist|deliver|reach|a valid)|'
     r'does not|doesn.t|no such|full|quota|exceed|blocked|expired|timed? ?out|disabled|suspend|'
-    r'unavailable|illegal',
+    r'unavailable|illegal|did not receive|not known',
     re.IGNORECASE,
 )
 _SENDER_CONTEXT_RE = re.compile(r'(?:mail from|from:|sender|reply-to|return-path|envelope-from|'
@@ -52,7 +60,7 @@ def parse(mail: Mail) -> Finding | None:
     if not _looks_like_bounce(mail):
         return None
     excluded = _excluded_addresses(mail)
-    text = cut(mail.text, ORIGINAL_MESSAGE_RE)
+    text = before_original(mail.text)
     found = _from_failed_recipients_header(mail, text, excluded)
     if not found:
         found = _from_text_lines(text, excluded)
@@ -62,11 +70,18 @@ def parse(mail: Mail) -> Finding | None:
     permanent = not _TEMPORARY_RE.search(mail.subject) and not _TEMPORARY_RE.search(text[:3000])
     for item in found:
         item.permanent = permanent
-    return Finding(found) if found else None
+    if found:
+        return Finding(found)
+    # Nobody usable is named (display names only, anonymised addresses), but
+    # the notice says the message was not delivered: a bounce all the same.
+    stated = permanent and states_failure(text)
+    return Finding(failure_stated=True) if stated else None
 
 
 def _looks_like_bounce(mail: Mail) -> bool:
     if from_daemon(mail) or _BOUNCE_SUBJECT_RE.search(mail.subject):
+        return True
+    if null_sender(mail) and states_failure(mail.text):
         return True
     return mail.header('return-path').strip() == '<>' and bool(mail.header('x-failed-recipients'))
 
@@ -76,7 +91,9 @@ def _excluded_addresses(mail: Mail) -> set[str]:
     excluded.update(addresses_in(mail.header('from')))
     original = mail.original
     if original is not None:
-        for name in ('from', 'return-path', 'sender', 'reply-to'):
+        # The returned message's own senders, and the list it came through
+        # (for a list post its To: is the list, never a failed member).
+        for name in ('from', 'return-path', 'sender', 'reply-to', 'errors-to', 'x-beenthere', 'list-post'):
             excluded.update(addresses_in(original.get(name) or ''))
     return excluded
 
@@ -111,13 +128,17 @@ def _from_text_lines(text: str, excluded: set[str]) -> list[Found]:
 
 
 def _under_failure_heading(lines: list[str], number: int) -> bool:
-    """True when the address is listed under a heading such as "Delivery to the
-    following recipients failed permanently:" (a failure cue ending with a colon)."""
+    """True when the address is listed under a heading that states a failure:
+    "Delivery to the following recipients failed permanently:", "Delivery to
+    the following recipients failed.", "Your message could not be delivered to"."""
     for line in reversed(lines[max(0, number - 3):number]):
-        stripped = line.strip()
+        stripped = line.strip().rstrip('*=- ')
         if not stripped:
             continue
-        return stripped.endswith(':') and bool(_CUE_RE.search(stripped))
+        lowered = stripped.lower()
+        ends_a_heading = stripped.endswith(':') or lowered.endswith((' to', ' a', ' an')) or (
+            stripped.endswith('.') and 'following' in lowered)
+        return ends_a_heading and bool(_CUE_RE.search(stripped))
     return False
 
 

@@ -13,7 +13,7 @@ import re
 
 from ..address import clean_address
 from ..mail import Finding, Found, Mail
-from ..message import Part, parse_fields
+from ..message import parse_fields
 from ..status import find_command, last_transcript_command
 from .common import diagnostic_near
 
@@ -42,7 +42,13 @@ def parse(mail: Mail) -> Finding | None:
     for found in recipients:
         if clean_address(found.address) is None and found.address:
             found.address = generator_of(mail.text, found.address) or found.address
-    return Finding(recipients)
+    return Finding(recipients, failure_stated=any(_failed(found) for found in recipients))
+
+
+def _failed(found: Found) -> bool:
+    """The block reports a permanent failure (Action: failed, or a 5.x.x Status)."""
+    action = (found.action or '').strip().lower()
+    return action.startswith('failed') or (found.status or '').strip().startswith('5')
 
 
 def generator_of(text: str, target: str) -> str | None:
@@ -132,7 +138,3 @@ def enrich_from_text(mail: Mail, recipients: list[Found]) -> None:
             found.diagnostic = near
         found.command = find_command(found.diagnostic) or find_command(near) or session_command
 
-
-def first_dsn_part(mail: Mail) -> Part | None:
-    parts = mail.parts_of_type(*DSN_TYPES)
-    return parts[0] if parts else None

@@ -13,7 +13,7 @@ import re
 
 from ..mail import Finding, Found, Mail
 from ..report import Kind
-from .common import addresses_in, from_daemon
+from .common import addresses_in, from_daemon, null_sender, states_failure
 
 NAME = 'rfc3834'
 
@@ -55,4 +55,9 @@ def _looks_automatic(mail: Mail) -> bool:
 
 
 def _looks_like_bounce(mail: Mail) -> bool:
-    return from_daemon(mail) or bool(_BOUNCE_SUBJECT_RE.search(mail.subject))
+    """A bounce that also says Auto-Submitted: auto-replied.  When the header
+    and the text disagree the text wins: a message from nobody (``From: <>``)
+    saying the address does not exist is a failure, not an auto-reply."""
+    if from_daemon(mail) or _BOUNCE_SUBJECT_RE.search(mail.subject):
+        return True
+    return null_sender(mail) and states_failure(mail.text)

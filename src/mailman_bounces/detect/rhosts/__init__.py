@@ -15,8 +15,8 @@ substring test per marker: it runs for every failed recipient.
 from __future__ import annotations
 
 import re
-from types import ModuleType
 
+from ..contracts import Provider
 from . import (
     amazon,
     apple,
@@ -38,7 +38,7 @@ from . import (
 )
 
 #: The provider modules, in the order they are tried.
-PROVIDERS: tuple[ModuleType, ...] = (
+PROVIDERS: tuple[Provider, ...] = (
     yahoo, google, microsoft, orange, cox, spectrum, tencent, apple, godaddy, facebook,
     kddi, docomo, messagelabs, mimecast, zoho, amazon, mxlogic,
 )

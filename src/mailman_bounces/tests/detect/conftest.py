@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
-from mailman_bounces.detect.evaluate import Case, load_cases
+# The scoring code is benchmark code (bench/detect_evaluate.py), not part of
+# the runtime package; the accuracy tests share it with the benchmark.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+sys.path.insert(0, os.path.join(_ROOT, 'bench'))
+
+from detect_evaluate import Case, load_cases
 
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data', 'corpus')
 

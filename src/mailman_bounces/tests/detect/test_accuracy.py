@@ -7,15 +7,20 @@ measured by the benchmark only.
 
 from __future__ import annotations
 
+import os
+
+from detect_evaluate import load_cases, score
+
 from mailman_bounces.detect import Kind, detect
-from mailman_bounces.detect.evaluate import score
+
+from .conftest import CORPUS
 
 # Measured values are in docs/detection.rst; floors sit about a point below.
 FLOORS = {
     'exact': 0.972,         # recipients exactly as Sisimai's, per bounce message
     'status_agree': 0.978,  # DSN status class, per recipient found by both
-    'reason_agree': 0.905,  # reason, per recipient found by both
-    'hard_agree': 0.945,    # our severity == 'hard' vs Sisimai's hardbounce
+    'reason_agree': 0.89,   # reason, per recipient found by both
+    'hard_agree': 0.94,     # our severity == 'hard' vs Sisimai's hardbounce
 }
 
 
@@ -53,3 +58,21 @@ def test_no_corpus_message_raises_or_reports_junk(corpus_cases) -> None:
         for recipient in report.recipients:
             assert '"' not in recipient.address and '|' not in recipient.address
             assert not recipient.address.startswith('/')
+
+
+# Real bounces the rules were not written from (tests/data/heldout: other
+# parsers' test corpora), against Sisimai 4.25 (the version installable here):
+# floors a little below the measured values (see bench/results/detect.txt).
+HELDOUT_FLOORS = {'exact': 0.975, 'status_agree': 0.98, 'reason_agree': 0.80, 'hard_agree': 0.90}
+
+
+def test_heldout_accuracy_floors() -> None:
+    bounces, others = load_cases(os.path.join(os.path.dirname(CORPUS), 'heldout'))
+    result = score(bounces, detect)
+    assert result.messages > 150
+    measured = {name: result.ratio(name) for name in HELDOUT_FLOORS}
+    below = {name: value for name, value in measured.items() if value < HELDOUT_FLOORS[name]}
+    assert not below, f'held-out accuracy regressed: {below}; misses: {result.misses}'
+    for case in others:
+        if '/not/' in case.file:
+            assert detect(case.data).kind not in (Kind.bounce, Kind.delay), case.file

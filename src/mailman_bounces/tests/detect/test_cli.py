@@ -13,6 +13,8 @@ from mailman_bounces.detect.cli import main
 
 from .conftest import CORPUS, corpus_file
 
+FLUFL = os.path.join(os.path.dirname(CORPUS), 'flufl')
+
 EXIM = corpus_file('bsd/lhost-exim-02.eml')      # two failed recipients
 QMAIL = corpus_file('bsd/lhost-qmail-01.eml')
 VACATION = corpus_file('bsd/rfc3834-01.eml')
@@ -99,3 +101,27 @@ def test_console_script_runs_as_a_process() -> None:
     assert result.returncode == 0, result.stderr
     kinds = [record['kind'] for record in _json_lines(result.stdout)]
     assert kinds and 'bounce' not in kinds
+
+
+def test_scan_names_the_fallback_detector(tmp_path, capsys) -> None:
+    # Sina's notice: only flufl.bounce (Mailman core's detector, the engine's
+    # fallback) reads it.
+    path = tmp_path / 'sina.eml'
+    with open(os.path.join(FLUFL, 'sina_01.txt'), 'rb') as handle:
+        path.write_bytes(handle.read())
+    assert main(['scan', '--json', str(path)]) == 0
+    [record] = _json_lines(capsys.readouterr().out)
+    assert (record['kind'], record['detector']) == ('bounce', 'flufl.bounce')
+    assert {r['detector'] for r in record['recipients']} == {'flufl.bounce'}
+
+
+def test_scan_reports_a_failure_naming_nobody_as_a_bounce(tmp_path, capsys) -> None:
+    # flufl.bounce's simple_43: "could not be delivered", the returned
+    # message's To: is a display name only.
+    path = tmp_path / 'anonymous.eml'
+    with open(os.path.join(FLUFL, 'simple_43.txt'), 'rb') as handle:
+        path.write_bytes(handle.read())
+    assert main(['scan', '--json', str(path)]) == 0
+    [record] = _json_lines(capsys.readouterr().out)
+    assert (record['kind'], record['recipients']) == ('bounce', [])
+    assert record['detector'] == 'generic'

@@ -231,7 +231,7 @@ To: 5550001234@vzwpix.com
 Subject: photo
 """
 
-X1 = """\
+HAD_DELIVERY_ERRORS = """\
 From: "Mail Deliver System" <MAILER-DAEMON@relay.example.jp>
 To: devel-bounces@lists.example.org
 Subject: Returned Mail: Mailbox full
@@ -245,7 +245,7 @@ lena@example.jp [Mailbox full]
 
 """
 
-X2_QMAILISH = """\
+UNABLE_TO_DELIVER_QMAILISH = """\
 From: MAILER-DAEMON@mx.example.com
 To: devel-bounces@lists.example.org
 Subject: failed delivery
@@ -261,7 +261,7 @@ Sorry, no mailbox here by that name. (#5.1.1)
 From: devel@lists.example.org
 """
 
-X2_NOTICE = """\
+UNABLE_TO_DELIVER_NOTICE = """\
 From: postmaster@gw.example.jp
 To: devel-bounces@lists.example.org
 Subject: Delivery failure
@@ -278,7 +278,7 @@ Remote host said[Response Message]: 550 5.1.1 <nora@example.jp>: Recipient addre
 STEP: RCPT SEND
 """
 
-X3_EXPIRED = """\
+TECHNICAL_DETAILS_EXPIRED = """\
 From: Mail Delivery System <Mail.Delivery.System@mx.example.com>
 To: devel-bounces@lists.example.org
 Subject: Delivery status notification
@@ -300,7 +300,7 @@ SMTP:RCPT host 192.0.2.31: 421 4.4.2 Connection dropped
 ============================================================================
 """
 
-X4 = """\
+COULD_NOT_BE_DELIVERED = """\
 From: MAILER-DAEMON@smtp.example.net
 To: devel-bounces@lists.example.org
 Subject: failure notice
@@ -314,7 +314,7 @@ No mailbox by that name here. (#5.1.1)
 --- Below this line is a copy of the message.
 """
 
-X6 = """\
+TROUBLE_DELIVERING = """\
 From: mailer-daemon
 To: devel-bounces@lists.example.org
 Subject: There was an error sending your mail
@@ -402,13 +402,13 @@ SAMPLES = {
     'trendmicro': (INTERSCAN, 'trendmicro', 'bounce', [('jonas@example.co', '5', 'userunknown', 'hard')]),
     'biglobe': (BIGLOBE, 'biglobe', 'bounce', [('kaito@example.ne.jp', '5', 'userunknown', 'hard')]),
     'verizon': (VERIZON, 'verizon', 'bounce', [('5550001234@vzwpix.com', '5', 'mesgtoobig', 'soft')]),
-    'x1': (X1, 'x1', 'bounce', [('lena@example.jp', '5', 'mailboxfull', 'soft')]),
-    'x2-qmail-like': (X2_QMAILISH, 'x2', 'bounce', [('milo@example.com', '5', 'userunknown', 'hard')]),
-    'x2-notice': (X2_NOTICE, 'x2', 'bounce', [('nora@example.jp', '5', 'userunknown', 'hard')]),
+    'had_delivery_errors': (HAD_DELIVERY_ERRORS, 'had_delivery_errors', 'bounce', [('lena@example.jp', '5', 'mailboxfull', 'soft')]),
+    'unable_to_deliver-qmail-like': (UNABLE_TO_DELIVER_QMAILISH, 'unable_to_deliver', 'bounce', [('milo@example.com', '5', 'userunknown', 'hard')]),
+    'unable_to_deliver-notice': (UNABLE_TO_DELIVER_NOTICE, 'unable_to_deliver', 'bounce', [('nora@example.jp', '5', 'userunknown', 'hard')]),
     # Gave up after a temporary answer: a bounce, the last answer's class kept.
-    'x3-expired': (X3_EXPIRED, 'x3', 'bounce', [('otto@example.org', '4', 'expired', 'soft')]),
-    'x4': (X4, 'x4', 'bounce', [('paula@example.net', '5', 'userunknown', 'hard')]),
-    'x6': (X6, 'x6', 'bounce', [
+    'technical_details-expired': (TECHNICAL_DETAILS_EXPIRED, 'technical_details', 'bounce', [('otto@example.org', '4', 'expired', 'soft')]),
+    'could_not_be_delivered': (COULD_NOT_BE_DELIVERED, 'could_not_be_delivered', 'bounce', [('paula@example.net', '5', 'userunknown', 'hard')]),
+    'trouble_delivering': (TROUBLE_DELIVERING, 'trouble_delivering', 'bounce', [
         ('quinn@example.org', '5', 'mailboxfull', 'soft'),
         ('rosa@example.com', '5', 'spamdetected', 'soft'),
         ('sven@example.com', '5', 'spamdetected', 'soft')]),
@@ -445,7 +445,7 @@ def test_exchange_text_prefers_the_administrators_answer() -> None:
 
 
 def test_x6_records_the_remote_server() -> None:
-    quinn = next(r for r in detect(X6).recipients if r.address == 'quinn@example.org')
+    quinn = next(r for r in detect(TROUBLE_DELIVERING).recipients if r.address == 'quinn@example.org')
     assert quinn.remote_mta == 'mx.example.org'
 
 

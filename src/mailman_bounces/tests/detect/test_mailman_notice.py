@@ -42,9 +42,11 @@ CASES = [
       '554 5.7.1 Service unavailable; Client host [192.0.2.4] blocked using zen.spamhaus.org')),
     (('cy@example.org', '552', 'b"5.2.2 <cy@example.org>: user\'s mailbox is over quota"'),
      ('5.2.2', 'mailboxfull', 'soft', "552 5.2.2 <cy@example.org>: user's mailbox is over quota")),
-    # No enhanced status code in the answer: inferred from the reply code and wording.
+    # No enhanced status code in the answer: inferred from the reply code and
+    # wording.  RFC 5321's own text for 550 ("mailbox not found, no access, or
+    # command rejected for policy reasons") does not say the address is unknown.
     (('di@example.org', '550', "b'Requested action not taken: mailbox unavailable'"),
-     ('5.1.1', 'userunknown', 'hard', '550 Requested action not taken: mailbox unavailable')),
+     ('5.2.0', 'filtered', 'soft', '550 Requested action not taken: mailbox unavailable')),
     (('ed@example.org', '553', 'sorry, that domain isn\'t in my list of allowed rcpthosts'),
      ('5.7.1', 'norelaying', 'soft', "553 sorry, that domain isn't in my list of allowed rcpthosts")),
 ]

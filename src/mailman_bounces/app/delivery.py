@@ -1,0 +1,153 @@
+"""The plugin's outgoing delivery: core's, with signed VERP.
+
+Mailman hands every outgoing message to the callable named by ``[mta]
+outgoing`` (core's `mailman.mta.deliver.deliver`).  The plugin installs
+`deliver` there from its pre_hook.  Messages that core delivers per
+recipient with VERP (``verp_delivery_interval``, ``verp_personalized_
+deliveries``: the ``verp`` key of the message metadata) go from a signed
+return path naming the member instead of core's unsigned
+``list-bounces+anne=example.org@`` address, and carry the signed token in a
+header too (for abuse reports that return the message).
+
+A list's ``verp_rate`` (Sympa's) VERPs a rotating share of each post's
+recipients (`mailman_bounces.policy.verp_rate`), and always the members
+whose bounces within ``bounce_info_stale_after`` were unverified, so that
+their next bounce is verified evidence; the rest of the post goes through
+core's bulk delivery.  Everything else goes through core's own delivery
+unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mailman.config import config
+from mailman.interfaces.mta import SomeRecipientsFailed
+from mailman.mta.deliver import Deliver
+from mailman.mta.deliver import deliver as core_deliver
+from mailman.utilities.datetime import now
+from public import public
+from sqlalchemy import select
+
+from mailman_bounces.app.settings import policy_for
+from mailman_bounces.app.signing import (
+    DELIVERY_LIFETIME,
+    MEMBER_DELIVERY,
+    SIGNATURE_HEADER,
+    signed_address,
+    token_of,
+)
+from mailman_bounces.model.event import BounceEvent
+from mailman_bounces.policy.verp_rate import rotating_share
+
+log = logging.getLogger('mailman.smtp')
+
+# What the site had configured as ``[mta] outgoing`` before the plugin:
+# only core's own delivery is wrapped.
+CORE_OUTGOING = 'mailman.mta.deliver.deliver'
+
+
+class SignedDeliver(Deliver):
+    """Core's individual delivery, from a signed return path per member."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.callbacks.append(self.sign)
+
+    def _signed_sender(self, mlist, msgdata) -> str | None:
+        # IndividualDelivery looked the member up already.
+        member = msgdata.get('member')
+        if member is None:
+            # Not (or no longer) a member: core's unsigned VERP.
+            return None
+        return signed_address(mlist, MEMBER_DELIVERY, member.id,
+                              DELIVERY_LIFETIME)
+
+    def _get_sender(self, mlist, msg, msgdata):
+        if msgdata.get('verp', False):
+            signed = msgdata.get('_bounces_signed_sender')
+            if signed:
+                return signed
+        return super()._get_sender(mlist, msg, msgdata)
+
+    def sign(self, mlist, msg, msgdata) -> None:
+        """Callback run on each recipient's copy before it is sent."""
+        del msg[SIGNATURE_HEADER]
+        msgdata.pop('_bounces_signed_sender', None)
+        if not msgdata.get('verp', False):
+            return
+        signed = self._signed_sender(mlist, msgdata)
+        if signed is not None:
+            msgdata['_bounces_signed_sender'] = signed
+            msg[SIGNATURE_HEADER] = token_of(signed)
+
+
+def _failures(refused: dict) -> tuple[list, list]:
+    # As core's deliver: 5xx (but 552) permanent, the rest temporary.
+    temporary = [r for r, (code, _) in refused.items()
+                 if code < 500 or code == 552]
+    permanent = [(r, code, text) for r, (code, text) in refused.items()
+                 if code >= 500 and code != 552]
+    return temporary, permanent
+
+
+def _signed_delivery(mlist, msg, msgdata) -> tuple[list, list]:
+    agent = SignedDeliver()
+    refused = agent.deliver(mlist, msg, {**msgdata, 'verp': True})
+    agent._connection.quit()
+    log.info('%s signed VERP delivery for %s: %d recipients, %d refused',
+             msg.get('message-id', 'n/a').strip(), mlist.fqdn_listname,
+             len(msgdata['recipients']), len(refused))
+    return _failures(refused)
+
+
+def _core_delivery(mlist, msg, msgdata) -> tuple[list, list]:
+    try:
+        core_deliver(mlist, msg, msgdata)
+    except SomeRecipientsFailed as error:
+        return (list(error.temporary_failures),
+                list(error.permanent_failures))
+    return [], []
+
+
+def _unverified_bouncers(mlist) -> set[str]:
+    """Addresses whose bounces on `mlist` within its stale window were
+    unverified (bounded by the events of that window)."""
+    since = now() - mlist.bounce_info_stale_after
+    event = BounceEvent
+    return set(config.db.store.execute(
+        select(event.email).distinct().where(
+            event.list_id == mlist.list_id, event.evidence == 'unverified',
+            event.timestamp >= since)).scalars())
+
+
+def verp_share(mlist, recipients) -> set[str]:
+    """The recipients of the post in hand that get a signed VERP copy."""
+    rate = policy_for(mlist).verp_rate / 100
+    chosen = rotating_share(recipients, mlist.post_id, rate)
+    return chosen | (_unverified_bouncers(mlist) & set(recipients))
+
+
+@public
+def deliver(mlist, msg, msgdata):
+    """Deliver `msg` like core, signing VERPed copies."""
+    recipients = msgdata.get('recipients')
+    if not recipients:
+        return core_deliver(mlist, msg, msgdata)
+    if msgdata.get('verp', False):
+        temporary, permanent = _signed_delivery(mlist, msg, msgdata)
+    elif msgdata.get('to_list', False):
+        chosen = verp_share(mlist, recipients)
+        rest = [r for r in recipients if r not in chosen]
+        temporary, permanent = [], []
+        for part, delivery in ((rest, _core_delivery),
+                               (sorted(chosen), _signed_delivery)):
+            if part:
+                failed = delivery(mlist, msg, {**msgdata, 'recipients': part})
+                temporary.extend(failed[0])
+                permanent.extend(failed[1])
+    else:
+        return core_deliver(mlist, msg, msgdata)
+    if temporary or permanent:
+        raise SomeRecipientsFailed(temporary, permanent)
+    return None

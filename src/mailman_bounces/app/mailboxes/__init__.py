@@ -1,0 +1,1 @@
+"""Bounce mailboxes: polling IMAP and POP3 mailboxes for bounces."""

@@ -1,0 +1,303 @@
+"""Outbound callbacks to a real HTTP receiver on loopback that fails,
+times out and answers 410/429/500 on command.  Signatures are checked
+against the Standard Webhooks specification (HMAC-SHA256 of
+``id.timestamp.body`` with the base64-decoded secret), not the code."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from mailman_bounces.tests.helpers import bounce, make_list
+
+pytestmark = pytest.mark.usefixtures('mailman')
+
+KEY = b'0123456789abcdef0123456789abcdef'
+SECRET = 'whsec_' + base64.b64encode(KEY).decode()
+
+
+@pytest.fixture
+def receiver():
+    from mailman_bounces.tests.hooks_support import Receiver
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def site(receiver):
+    from mailman_bounces.config import load_site_config, set_site_config
+    previous = set_site_config(load_site_config(f"""
+[callbacks]
+timeout: 1s
+attempts: 4
+[callback.app]
+url: {receiver.url}
+secret: {SECRET}
+events: bounce.registered complaint.registered member.disabled
+"""))
+    mlist = make_list('test@example.com', ['anne@example.org'])
+    yield mlist
+    set_site_config(previous)
+
+
+def outbox():
+    from mailman.config import config
+    from sqlalchemy import select
+
+    from mailman_bounces.model.hooks import Callback
+    config.db.store.expire_all()
+    return list(config.db.store.execute(
+        select(Callback).order_by(Callback.id)).scalars())
+
+
+def deliver():
+    from mailman_bounces.app.callbacks import deliver_due
+    return deliver_due()
+
+
+def forward(seconds: float) -> None:
+    from mailman.utilities.datetime import factory
+    # On the class, as core's own fast_forward does: an instance attribute
+    # would outlive the layers' reset of the clock.
+    type(factory).predictable_now += datetime.timedelta(seconds=seconds)
+
+
+def spec_signature(headers: dict, body: bytes) -> str:
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}."
+    digest = hmac.new(KEY, signed.encode() + body, hashlib.sha256).digest()
+    return 'v1,' + base64.b64encode(digest).decode()
+
+
+def _register_twice(mlist, email):
+    from mailman.interfaces.bounce import IBounceProcessor
+    from mailman.testing.helpers import specialized_message_from_string
+    from zope.component import getUtility
+
+    from mailman_bounces.tests.helpers import commit
+    from mailman_bounces.tests.samples import dsn
+    msg = specialized_message_from_string(dsn(email, status='5.1.1'))
+    for _ in range(2):
+        getUtility(IBounceProcessor).register(mlist, email, msg)
+        commit()
+
+
+def test_bounce_callback_delivered_once_and_signed(site, receiver):
+    _register_twice(site, 'anne@example.org')
+    # Queued in the registration's transaction, not sent yet.
+    [row] = outbox()
+    assert (row.state, row.event_type, receiver.received) == (
+        'pending', 'bounce.registered', [])
+    assert deliver() == {'delivered': 1}
+    [request] = receiver.received
+    headers = {k.lower(): v for k, v in request['headers'].items()}
+    assert headers['webhook-signature'] == spec_signature(
+        headers, request['body'])
+    assert headers['webhook-id'] == row.webhook_id
+    payload = json.loads(request['body'])
+    assert payload['type'] == 'bounce.registered'
+    assert (payload['data']['email'], payload['data']['reason']) == (
+        'anne@example.org', 'userunknown')
+    # Nothing is sent twice; the bounce registered twice queued one.
+    assert deliver() == {}
+    assert len(outbox()) == 1 and len(receiver.received) == 1
+
+
+def test_retries_follow_the_schedule_and_retry_after(site, receiver):
+    from mailman.utilities.datetime import now
+    receiver.answers = [(500, {}), (429, {'Retry-After': '3600'}),
+                        'timeout']
+    bounce(site, 'anne@example.org')
+    assert deliver() == {'pending': 1}
+    start = now()
+    [row] = outbox()
+    assert (row.attempts, row.last_status) == (1, 500)
+    assert row.next_attempt == start + datetime.timedelta(seconds=5)
+    forward(5)
+    assert deliver() == {'pending': 1}
+    [row] = outbox()
+    # The receiver asked for an hour, longer than the schedule's 5 minutes.
+    assert row.next_attempt == now() + datetime.timedelta(hours=1)
+    forward(60)
+    assert deliver() == {}          # not due yet
+    forward(3600)
+    assert deliver() == {'pending': 1}
+    [row] = outbox()
+    assert row.last_status is None and 'timed out' in row.last_error
+    forward(1800)
+    assert deliver() == {'delivered': 1}
+    assert len(receiver.received) == 4
+    assert len({r['headers']['webhook-id'] for r in receiver.received}) == 1
+
+
+def test_dead_letter_and_replay(site, receiver):
+    from mailman_bounces.app.callbacks import dead_letters, replay
+    receiver.answers = [(500, {})] * 4
+    bounce(site, 'anne@example.org')
+    for delay in (0, 5, 300, 1800):
+        forward(delay)
+        deliver()
+    [row] = outbox()
+    assert (row.state, row.attempts) == ('dead', 4)
+    assert [r.id for r in dead_letters()] == [row.id]
+    assert replay() == 1
+    assert deliver() == {'delivered': 1}
+    assert len(receiver.received) == 5
+
+
+def test_410_disables_the_endpoint(site, receiver):
+    from mailman.config import config
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.model.hooks import CallbackEndpoint
+    endpoint = CallbackEndpoint(
+        list_id=site.list_id, url=receiver.url, secret=SECRET,
+        events='bounce.registered', allow_private=False, enabled=True,
+        created=now())
+    config.db.store.add(endpoint)
+    config.db.commit()
+    receiver.answers = [(410, {}), (410, {})]
+    bounce(site, 'anne@example.org')
+    assert len(outbox()) == 2          # site-wide and the list's
+    deliver()
+    config.db.store.expire_all()
+    assert not config.db.store.get(CallbackEndpoint, endpoint.id).enabled
+    assert {r.state for r in outbox()} == {'dead'}
+    # A disabled list endpoint gets nothing new.
+    enqueue('bounce.registered', 'another', site.list_id, {})
+    config.db.commit()
+    assert [r.endpoint for r in outbox()][2:] == ['site:app']
+
+
+def test_crash_between_commit_and_call_delivers_once_later(site, receiver):
+    from mailman.config import config
+
+    from mailman_bounces.app.callbacks import _claim
+    bounce(site, 'anne@example.org')
+    # A runner claims the attempt, then dies before the HTTP call.
+    [row] = outbox()
+    from mailman.utilities.datetime import now
+    assert _claim(row, now(), datetime.timedelta(seconds=61))
+    config.db.abort()
+    assert deliver() == {}             # still claimed by the dead runner
+    forward(62)
+    assert deliver() == {'delivered': 1}
+    assert deliver() == {}
+    assert len(receiver.received) == 1
+
+
+def test_private_and_plain_http_urls_refused():
+    from mailman_bounces.config.hooks import callback_url_problem
+    assert callback_url_problem('http://127.0.0.1:8080/x') is None
+    assert 'https only' in callback_url_problem('http://203.0.113.9/x')
+    assert 'private' in callback_url_problem('https://10.1.2.3/x')
+    assert callback_url_problem('https://10.1.2.3/x', True) is None
+    assert 'private' in callback_url_problem('https://169.254.169.254/')
+    assert callback_url_problem('https://user:pw@example.com/') is not None
+
+
+def test_dead_letters_over_rest_and_replay_from_the_cli(site, receiver,
+                                                        rest):
+    from click.testing import CliRunner
+
+    from mailman_bounces.commands.cli_bounces import bounces
+    from mailman_bounces.tests.test_rest_api import get
+    receiver.answers = [(500, {})] * 4
+    bounce(site, 'anne@example.org')
+    for delay in (0, 5, 300, 1800):
+        forward(delay)
+        deliver()
+    [dead] = get('/callbacks?state=dead')['entries']
+    assert (dead['state'], dead['attempts'], dead['last_status']) == (
+        'dead', 4, 500)
+    assert dead['payload']['data']['email'] == 'anne@example.org'
+    assert get('/callbacks?state=pending')['total_size'] == 0
+    result = CliRunner().invoke(bounces, ['callbacks', 'replay'])
+    assert result.exit_code == 0, result.output
+    assert '1 callbacks to send again' in result.output
+    assert deliver() == {'delivered': 1}
+    assert get('/callbacks?state=delivered')['total_size'] == 1
+
+
+def test_list_endpoints_over_rest(site, receiver, rest):
+    from mailman_bounces.tests.test_rest_api import call, description, get
+    path = '/lists/test.example.com/callbacks'
+    refused = [
+        ({'url': 'http://203.0.113.7/x', 'secret': SECRET}, 'https URL'),
+        ({'url': 'https://10.0.0.8/x', 'secret': SECRET}, 'host name'),
+        ({'url': receiver.url, 'secret': 'not base64!'}, 'whsec_'),
+        ({'url': receiver.url, 'secret': SECRET, 'events': 'member.eaten'},
+         'expected event names'),
+        ({'url': receiver.url}, 'Missing Parameter: secret'),
+        ({'url': receiver.url, 'secret': SECRET, 'colour': 'red'},
+         'Unknown attribute: colour'),
+    ]
+    for body, why in refused:
+        response = call('POST', path, json=body)
+        assert response.status_code == 400, body
+        assert why in description(response)
+    response = call('POST', path, json={
+        'url': receiver.url, 'secret': SECRET,
+        'events': 'bounce.registered member.removed'})
+    assert response.status_code == 201
+    location = response.headers['Location']
+    [entry] = get(path)['entries']
+    assert (entry['url'], entry['events'], entry['enabled']) == (
+        receiver.url, ['bounce.registered', 'member.removed'], True)
+    assert 'secret' not in entry
+    assert location.endswith(f'{path}/{entry["id"]}')
+    # The list's endpoint and the site's both get the bounce.
+    bounce(site, 'anne@example.org')
+    assert sorted(r.endpoint for r in outbox()) == [
+        f'list:{entry["id"]}', 'site:app']
+    assert call('DELETE', f'{path}/{entry["id"]}').status_code == 204
+    assert call('GET', f'{path}/{entry["id"]}').status_code == 404
+
+
+def test_member_lifecycle_is_reported(site, receiver):
+    """Disabled, warned and removed by the pass; re-enabled by hand: each
+    is queued in the transaction that does it."""
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.app.callbacks import add_endpoint
+    from mailman_bounces.app.reenable import reenable_member
+    from mailman_bounces.tests.helpers import (
+        commit,
+        fast_forward,
+        member,
+        run_pass,
+    )
+    site.bounce_score_threshold = 1
+    site.bounce_you_are_disabled_warnings = 1
+    site.bounce_you_are_disabled_warnings_interval = datetime.timedelta(
+        days=1)
+    add_endpoint(site.list_id, receiver.url, SECRET)
+    commit()
+    bounce(site, 'anne@example.org')
+    run_pass()
+    assert member(site, 'anne@example.org').delivery_status == (
+        DeliveryStatus.by_bounces)
+    kinds = [(r.event_type, r.endpoint) for r in outbox()
+             if r.endpoint.startswith('list:')]
+    assert [k for k, _ in kinds] == [
+        'bounce.registered', 'member.disabled', 'member.warned']
+    reenable_member(member(site, 'anne@example.org'))
+    commit()
+    assert outbox()[-1].event_type == 'member.reenabled'
+    bounce(site, 'anne@example.org', diagnostic='550 5.1.1 <{email}>: gone')
+    run_pass()
+    fast_forward(days=2)
+    run_pass()
+    assert member(site, 'anne@example.org') is None
+    list_types = [r.event_type for r in outbox()
+                  if r.endpoint.startswith('list:')]
+    assert list_types[-1] == 'member.removed'
+    assert list_types.count('member.disabled') == 2
+    deliver()
+    assert len(receiver.received) == len(outbox())

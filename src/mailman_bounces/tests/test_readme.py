@@ -1,0 +1,43 @@
+"""The README quotes benchmark figures: they must be the saved results'."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _figures_module():
+    spec = importlib.util.spec_from_file_location(
+        'readme_figures', ROOT / 'bench' / 'readme_figures.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_quotes_the_saved_benchmark_results():
+    figures = _figures_module()
+    said = figures.quoted(figures.README.read_text())
+    assert said == figures.current(), (
+        'README figures differ from bench/results: run '
+        'python bench/readme_figures.py')
+
+
+def test_the_figures_follow_the_results():
+    # A change in the results shows in the text (not a frozen sentence).
+    figures = _figures_module()
+    detect = {'flufl_exact_recipients': 0.5, 'bounce_messages': 10,
+              'exact_recipients': 0.9, 'reason': 0.8, 'hard_soft': 0.7,
+              'ratio_vs_flufl': 2.0}
+    run = {'backend': 'sqlite', 'cadence': 'real', 'members': 100_000,
+           'date': '2026-12-01'}
+    policy = {'results': [
+        dict(run, impl='core', events=9_990, total_ms=50.0),
+        dict(run, impl='plugin', events=9_990, total_ms=0.5),
+        dict(run, impl='plugin', events=999_990, total_ms=0.6)]}
+    text = ' '.join(figures.figures(detect, policy).split())
+    assert 'for only 50.0% of 10 real bounces' in text
+    assert "engine for 90.0%, with the same reason for 80.0%" in text
+    assert 'on SQLite, 100.0 times faster than core per bounce at ' \
+           '100,000 members' in text
+    assert 'at 1,000,000 bounces is 1.2 times its cost at 10,000' in text
+    assert 'PostgreSQL' not in text

@@ -1,0 +1,111 @@
+"""The signed return path token (pure: no Mailman)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from mailman_bounces.signing import (
+    FORGED,
+    MAC_CHARS,
+    VERIFIED,
+    check,
+    from_base32,
+    make_token,
+    parse,
+    to_base32,
+    unwrap,
+)
+
+SECRET = bytes(range(32))
+OTHER_SECRET = bytes(range(1, 33))
+KEYS = {1: SECRET}
+TODAY = date(2026, 12, 1)
+LIST = 'test.example.com'
+# Lowercase base32 (RFC 4648's alphabet), four dot-separated fields.
+SHAPE = re.compile(r'^a[a-z2-7]+\.[mp][a-z2-7]+\.[a-z2-7]+\.[a-z2-7]+$')
+
+
+def _token(**changes) -> str:
+    values = {'secret': SECRET, 'key_id': 1, 'list_id': LIST, 'kind': 'p',
+              'ident': 4711, 'expires': date(2026, 12, 8)} | changes
+    return make_token(**values)
+
+
+def test_base32_numbers():
+    # RFC 4648 alphabet: a=0 ... z=25, 2=26 ... 7=31.
+    assert to_base32(0) == 'a'
+    assert to_base32(31) == '7'
+    assert to_base32(32) == 'ba'
+    assert from_base32('ba') == 32
+    assert from_base32(to_base32(2**40 + 5)) == 2**40 + 5
+
+
+def test_a_token_verifies_and_has_the_specified_shape():
+    token = _token()
+    assert SHAPE.match(token), token
+    assert token == token.lower()
+    # The MAC is at least 80 bits: 16 base32 characters of 5 bits.
+    assert len(token.rsplit('.', 1)[1]) == MAC_CHARS >= 16
+    assert check(parse(token), LIST, KEYS, TODAY) == VERIFIED
+
+
+def test_a_token_survives_uppercasing():
+    assert check(parse(_token().upper()), LIST, KEYS, TODAY) == VERIFIED
+
+
+def test_the_local_part_stays_short_whatever_the_member():
+    # The largest member id core's (32-bit) key holds, a thousand key
+    # rotations, an expiry in 2100: the token takes at most 35 characters,
+    # so with "NAME-bounces+" in front the local part stays under 64 for
+    # list names of up to 19 characters.
+    token = _token(key_id=1023, ident=2**31 - 1, expires=date(2100, 1, 1))
+    assert len(token) <= 35
+    assert len(f'a-typical-list-name-bounces+{token}') < 64
+
+
+@pytest.mark.parametrize('position', [-1, -8, -MAC_CHARS])
+def test_one_changed_mac_character_is_forged(position):
+    token = _token()
+    chars = list(token)
+    chars[position] = 'b' if chars[position] != 'b' else 'c'
+    assert check(parse(''.join(chars)), LIST, KEYS, TODAY) == FORGED
+
+
+def test_wrong_list_key_member_or_expiry_is_forged():
+    token = parse(_token())
+    assert check(token, 'other.example.com', KEYS, TODAY) == FORGED
+    assert check(token, LIST, {1: OTHER_SECRET}, TODAY) == FORGED
+    assert check(token, LIST, {2: SECRET}, TODAY) == FORGED
+    # The member id or kind changed, the MAC kept.
+    ident, mac = token.text().split('.')[1], token.mac
+    assert check(parse(token.text().replace(ident, 'p' + to_base32(4712))),
+                 LIST, KEYS, TODAY) == FORGED
+    assert check(parse(token.text().replace(ident, 'm' + ident[1:])),
+                 LIST, KEYS, TODAY) == FORGED
+    assert mac
+    # Valid through its expiry day, forged the day after.
+    assert check(token, LIST, KEYS, date(2026, 12, 8)) == VERIFIED
+    assert check(token, LIST, KEYS, date(2026, 12, 9)) == FORGED
+
+
+def test_what_does_not_look_like_a_token():
+    for text in ('anne=example.org', 'abc123token', '', 'a.b.c',
+                 'ab.p12.ab.mac'):
+        assert parse(text) is None, text
+
+
+def test_unwrap_srs_and_batv():
+    inner = 'test-bounces+token@lists.example.com'
+    # SRS0 (one forwarder), SRS1 (two), BATV, and BATV inside SRS0.
+    assert unwrap('SRS0=HHH=TT=lists.example.com=test-bounces+token'
+                  '@forwarder.example.net') == inner
+    assert unwrap('SRS1=HHH=forwarder.example.net==HHH=TT=lists.example.com'
+                  '=test-bounces+token@second.example.org') == inner
+    assert unwrap('prvs=1234abcdef=test-bounces+token@lists.example.com'
+                  ) == inner
+    assert unwrap('SRS0=HHH=TT=lists.example.com=prvs=1234abcdef='
+                  'test-bounces+token@forwarder.example.net') == inner
+    assert unwrap(inner) == inner

@@ -1,0 +1,1 @@
+"""Small pure helpers (no Mailman): times, text tables, plots."""
