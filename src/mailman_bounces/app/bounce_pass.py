@@ -163,7 +163,7 @@ def _claim_siblings(now: datetime, rows: list, limit: int) -> list:
     """The other due events of the members of `rows`, so that a member's
     events are scored together, in the order of their timestamps, and not
     in the order runners happened to claim them (at most `limit` more;
-    events another runner holds are skipped: see `_deferred`)."""
+    events another runner holds are skipped: see `_in_order`)."""
     if not rows:
         return []
     claimed = [row.id for row in rows]
@@ -187,11 +187,15 @@ def _claim_siblings(now: datetime, rows: list, limit: int) -> list:
         .order_by(BounceEvent.id), skip_locked=True)).all()
 
 
-def _deferred(now: datetime, grouped: dict) -> set[tuple[str, str]]:
-    """Members whose claimed events must wait: another runner holds an
-    earlier event of theirs (it scores that one first; ours are claimed
-    again by a later batch, so every member's events are scored in
-    timestamp order whatever the interleaving of the runners).
+def _in_order(now: datetime, grouped: dict) -> dict:
+    """Each member's claimed events that may be scored now: those before
+    the member's first due event we do not hold.
+
+    Another runner may hold an event of the member's that falls between
+    or before ours; it scores that one first, and ours after it are left
+    unprocessed (our locks go with our commit) for a later batch, so every
+    member's events are scored in timestamp order, whatever the
+    interleaving of the runners.  A member left with none waits entirely.
 
     Called with the members locked: the runner holding the earlier event
     waits for our commit, it never waits for us to wait for it."""
@@ -201,13 +205,20 @@ def _deferred(now: datetime, grouped: dict) -> set[tuple[str, str]]:
                BounceEvent.timestamp)
         .where(_due(now), _of_members(grouped.keys()),
                BounceEvent.id.not_in(claimed))).all()
-    waiting = set()
+    first_unheld: dict[tuple[str, str], tuple] = {}
     for row in others:
         key = (row.list_id, row.email)
-        first = min((f.timestamp, f.event_id) for f in grouped[key])
-        if (row.timestamp, row.id) < first:
-            waiting.add(key)
-    return waiting
+        first_unheld[key] = min(first_unheld.get(key, (row.timestamp, row.id)),
+                                (row.timestamp, row.id))
+    ready = {}
+    for key, facts in grouped.items():
+        facts = sorted(facts, key=lambda f: (f.timestamp, f.event_id))
+        if key in first_unheld:
+            facts = [f for f in facts
+                     if (f.timestamp, f.event_id) < first_unheld[key]]
+        if facts:
+            ready[key] = facts
+    return ready
 
 
 def _day_weights(policies: dict[str, ListPolicy],
@@ -386,9 +397,7 @@ def process_batch(now: datetime, report: PassReport, limit: int,
         grouped[(row.list_id, row.email)].append(_fact(row))
     policies = policies_for({key[0] for key in grouped})
     loaded = load_members(key for key in grouped if key[0] in policies)
-    deferred = _deferred(now, grouped)
-    for key in deferred:
-        del grouped[key]
+    grouped = _in_order(now, grouped)
     history, days = _sympa_context(policies, loaded, now)
     weights = _day_weights(policies, grouped, loaded)
     for key, facts in grouped.items():

@@ -83,6 +83,16 @@ class _Layers:
             layer.setUp()
             self.up.append(layer)
 
+    def without_masters(self) -> None:
+        """Tear down the LMTP and REST layers if up: their master thread
+        reaps any child, so a test waiting on a subprocess of its own would
+        get a made-up exit status 0 (the child already reaped)."""
+        from mailman.testing.layers import LMTPLayer, RESTLayer
+        for layer in (LMTPLayer, RESTLayer):
+            if layer in self.up:
+                layer.tearDown()
+                self.up.remove(layer)
+
     def tear_down(self) -> None:
         while self.up:
             self.up.pop().tearDown()
