@@ -41,3 +41,21 @@ def test_the_figures_follow_the_results():
            '100,000 members' in text
     assert 'at 1,000,000 bounces is 1.2 times its cost at 10,000' in text
     assert 'PostgreSQL' not in text
+
+
+def test_the_quoted_mailman_info_lines_are_current():
+    # The README shows what ``mailman info`` prints about the plugin; a new
+    # migration or version must show there too.
+    from mailman_bounces import __version__
+    from mailman_bounces.app.processor import BounceProcessor
+    from mailman_bounces.database.schema import head_revision
+    text = (ROOT / 'README.rst').read_text()
+    block = text.split('``mailman info`` shows it::', 1)[1].split('\n\n')[1]
+    quoted = [line.strip() for line in block.splitlines()]
+    head = head_revision()
+    processor = f'{BounceProcessor.__module__}.{BounceProcessor.__name__}'
+    assert quoted == [
+        f'plugin bounces: mailman-bounces {__version__} (enabled)',
+        f'bounce processor: {processor}',
+        f'bounces schema: {head} (latest {head})',
+    ]
