@@ -22,6 +22,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
+from mailman_bounces.database.locking import database_lock
+
 log = logging.getLogger('mailman.plugins')
 
 VERSION_TABLE = 'bounces_alembic_version'
@@ -62,30 +64,43 @@ def ensure_schema(engine: Engine) -> str:
     * no version recorded, all tables present (core created them along with
       a fresh database): record the head revision;
     * an older version recorded: run the missing migrations.
+
+    Hosts sharing the database may start together: the check and the
+    migration run under `database_lock`, and the check is made again once
+    the lock is held, since the holder before us may have migrated.
     """
-    from mailman_bounces.model import TABLES
     with ExitStack() as resources:
         cfg = _alembic_config(resources)
         head = ScriptDirectory.from_config(cfg).get_current_head()
-        with engine.begin() as connection:
-            current = current_revision(connection)
-            if current == head:
+        # Usually the schema is current: then no lock is needed at all.
+        with engine.connect() as connection:
+            if current_revision(connection) == head:
                 return head
-            existing = set(inspect(connection).get_table_names())
-            cfg.attributes['connection'] = connection
-            if current is None and set(TABLES) <= existing:
-                log.info('mailman-bounces: tables present, stamping %s', head)
-                command.stamp(cfg, 'head')
-            elif current is None and not (set(TABLES) & existing):
-                log.info('mailman-bounces: creating tables (%s)', head)
-                command.upgrade(cfg, 'head')
-            elif current is None:
-                missing = sorted(set(TABLES) - existing)
-                raise RuntimeError(
-                    'mailman-bounces: the database holds some of the '
-                    'plugin tables but no schema version; missing: '
-                    + ', '.join(missing))
-            else:
-                log.info('mailman-bounces: migrating %s -> %s', current, head)
-                command.upgrade(cfg, 'head')
+        with database_lock(engine) as connection:
+            _migrate(connection, cfg, head)
         return head
+
+
+def _migrate(connection: Connection, cfg: Config, head: str) -> None:
+    """Bring the schema on `connection` to `head` (see `ensure_schema`)."""
+    from mailman_bounces.model import TABLES
+    current = current_revision(connection)
+    if current == head:
+        return
+    existing = set(inspect(connection).get_table_names())
+    cfg.attributes['connection'] = connection
+    if current is None and set(TABLES) <= existing:
+        log.info('mailman-bounces: tables present, stamping %s', head)
+        command.stamp(cfg, 'head')
+    elif current is None and not (set(TABLES) & existing):
+        log.info('mailman-bounces: creating tables (%s)', head)
+        command.upgrade(cfg, 'head')
+    elif current is None:
+        missing = sorted(set(TABLES) - existing)
+        raise RuntimeError(
+            'mailman-bounces: the database holds some of the '
+            'plugin tables but no schema version; missing: '
+            + ', '.join(missing))
+    else:
+        log.info('mailman-bounces: migrating %s -> %s', current, head)
+        command.upgrade(cfg, 'head')

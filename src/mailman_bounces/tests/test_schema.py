@@ -3,7 +3,9 @@ the plugin's own migrations, and nothing of core's changes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import multiprocessing
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import MetaData, inspect, select, text
@@ -181,6 +183,109 @@ def test_partial_or_missing_tables_are_handled(existing, tmp_path):
     else:
         assert ensure_schema(engine) == head_revision()
         assert ensure_schema(engine) == head_revision()
+
+
+# Hosts started together in the concurrency test.
+HOSTS = 4
+
+
+def _start_like_a_host(url: str, barrier, results) -> None:
+    """Run the schema step as a host would once all `HOSTS` are ready; put
+    the outcome and what the step logged on `results`."""
+    from sqlalchemy import create_engine
+
+    from mailman_bounces.database.schema import ensure_schema
+    messages: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger('mailman.plugins')
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    engine = create_engine(url)
+    try:
+        barrier.wait()
+        results.put((ensure_schema(engine), messages))
+    except Exception as error:  # noqa: BLE001 - the test reports any failure
+        results.put((repr(error), messages))
+    finally:
+        engine.dispose()
+
+
+def _downgrade(engine, revision: str) -> None:
+    from contextlib import ExitStack
+
+    from alembic import command
+
+    from mailman_bounces.database.schema import _alembic_config, ensure_schema
+    ensure_schema(engine)
+    with ExitStack() as resources, engine.begin() as connection:
+        cfg = _alembic_config(resources)
+        cfg.attributes['connection'] = connection
+        command.downgrade(cfg, revision)
+
+
+@pytest.mark.parametrize('start, migration', [
+    (None, 'creating tables ({head})'),
+    ('0001_initial', 'migrating 0001_initial -> {head}'),
+], ids=['empty', 'first-release'])
+def test_hosts_starting_together_migrate_once(start, migration, empty_engine):
+    """Several hosts start on one shared database at the same moment: one
+    of them creates or migrates the tables, the others wait and find the
+    work done.  (Without the database lock they all did it, and all but one
+    failed: duplicate table, or some tables and no version.)"""
+    from mailman_bounces.model import TABLES
+    if start is not None:
+        _downgrade(empty_engine, start)
+    # Separate processes, as separate hosts are (spawned: no state shared).
+    context = multiprocessing.get_context('spawn')
+    barrier = context.Barrier(HOSTS)
+    results = context.Queue()
+    url = empty_engine.url.render_as_string(hide_password=False)
+    hosts = [context.Process(target=_start_like_a_host,
+                             args=(url, barrier, results))
+             for _ in range(HOSTS)]
+    for host in hosts:
+        host.start()
+    outcomes = [results.get(timeout=300) for _ in hosts]
+    for host in hosts:
+        host.join(timeout=60)
+    head = head_revision()
+    assert [revision for revision, _ in outcomes] == [head] * HOSTS
+    # Exactly one host changed the schema.
+    changes = [message for _, messages in outcomes for message in messages
+               if 'creating' in message or 'migrating' in message]
+    assert changes == ['mailman-bounces: ' + migration.format(head=head)]
+    tables = inspect(empty_engine).get_table_names()
+    assert set(TABLES) | {VERSION_TABLE} <= set(tables)
+    with empty_engine.connect() as connection:
+        versions = connection.execute(
+            text(f'SELECT version_num FROM {VERSION_TABLE}')).scalars().all()
+    assert versions == [head]
+
+
+def test_the_schema_lock_excludes_others_until_released(empty_engine):
+    """While one host holds the lock another one's wait ends in a clear
+    error; a holder that fails releases the lock."""
+    from sqlalchemy import create_engine
+
+    from mailman_bounces.database.locking import (
+        SchemaLockTimeout,
+        database_lock,
+    )
+    # A second engine: its own connections, as another host's are.
+    other = create_engine(empty_engine.url)
+    short = timedelta(seconds=1)
+    try:
+        with database_lock(empty_engine), pytest.raises(
+                SchemaLockTimeout, match='waited 1 s'), \
+                database_lock(other, short):
+            pass
+        with pytest.raises(ZeroDivisionError), database_lock(empty_engine):
+            raise ZeroDivisionError
+        with database_lock(other, short) as connection:
+            assert connection.execute(text('SELECT 1')).scalar_one() == 1
+    finally:
+        other.dispose()
 
 
 def test_many_row_updates_are_batched_on_postgresql(mailman):
