@@ -7,7 +7,9 @@ suite (about 5 minutes) runs in a network namespace of its own and must
 fail exactly as documented (see mailman_bounces/tests/core_suite.py); it
 is left out when pytest arguments select tests, and skipped with a note
 where no network namespace can be made, unless
-MAILMAN_BOUNCES_REQUIRE_CORE_SUITE=yes (as in CI).  At the end a summary
+MAILMAN_BOUNCES_REQUIRE_CORE_SUITE=yes (as in CI).  The tests needing
+Dovecot, Chromium or Postfix skip with a note without them, unless
+MAILMAN_BOUNCES_REQUIRE names them (dovecot,chromium,postfix in CI).  At the end a summary
 says what ran, what failed and what was skipped and why.
 
 Where network namespaces can be made, the runs go side by side, each in a
@@ -60,6 +62,23 @@ def _required() -> set[str]:
                          f'{", ".join(sorted(unknown))}; known: '
                          f'{", ".join(BACKENDS)}')
     return required
+
+
+# What MAILMAN_BOUNCES_REQUIRE may name: the programs whose tests fail,
+# instead of skipping, when they are missing (the tests read it).
+REQUIRABLE = ('dovecot', 'chromium', 'postfix')
+
+
+def _check_require() -> None:
+    """A misspelt MAILMAN_BOUNCES_REQUIRE name would quietly require
+    nothing: refuse it."""
+    names = os.environ.get('MAILMAN_BOUNCES_REQUIRE', '')
+    unknown = {n.strip() for n in names.split(',') if n.strip()} - set(
+        REQUIRABLE)
+    if unknown:
+        raise SystemExit(f'MAILMAN_BOUNCES_REQUIRE: unknown name(s) '
+                         f'{", ".join(sorted(unknown))}; known: '
+                         f'{", ".join(REQUIRABLE)}')
 
 
 @dataclass
@@ -198,6 +217,7 @@ def _core_suite_lane(pytest_args: list[str], env: dict[str, str]
 
 def main(pytest_args: list[str]) -> int:
     required = _required()
+    _check_require()
     results: dict[str, str] = {}
     base_env = {k: v for k, v in os.environ.items()
                 if k != 'MAILMAN_EXTRA_TESTING_CFG'}
