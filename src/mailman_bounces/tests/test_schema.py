@@ -224,6 +224,16 @@ def _downgrade(engine, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
+def _stop_resource_tracker() -> None:
+    # Spawning starts multiprocessing's resource tracker, a child of this
+    # process that lives until it exits.  Mailman's test master reaps its
+    # runners with os.wait(), which returns for any child: with the tracker
+    # still alive a later layer's tear-down waited for ever.  Python has no
+    # public way to stop it.
+    from multiprocessing import resource_tracker
+    resource_tracker._resource_tracker._stop()
+
+
 @pytest.mark.parametrize('start, migration', [
     (None, 'creating tables ({head})'),
     ('0001_initial', 'migrating 0001_initial -> {head}'),
@@ -244,11 +254,14 @@ def test_hosts_starting_together_migrate_once(start, migration, empty_engine):
     hosts = [context.Process(target=_start_like_a_host,
                              args=(url, barrier, results))
              for _ in range(HOSTS)]
-    for host in hosts:
-        host.start()
-    outcomes = [results.get(timeout=300) for _ in hosts]
-    for host in hosts:
-        host.join(timeout=60)
+    try:
+        for host in hosts:
+            host.start()
+        outcomes = [results.get(timeout=300) for _ in hosts]
+        for host in hosts:
+            host.join(timeout=60)
+    finally:
+        _stop_resource_tracker()
     head = head_revision()
     assert [revision for revision, _ in outcomes] == [head] * HOSTS
     # Exactly one host changed the schema.
