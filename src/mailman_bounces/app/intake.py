@@ -133,8 +133,7 @@ def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
     if tracking is not None:
         tracked, updates = match_tracking(
             mlist, verp, tracking, msg, msgdata.get('received_time'))
-        if not tracking.failures and (tracked is not None
-                                      or _never_a_bounce(tracking)):
+        if _tracking_only(tracking, tracked is not None):
             # Success, delay and read reports of tracked copies, and
             # success and read reports anywhere: never a bounce.
             report = safe_detect(msg, received_bytes(msgdata))
@@ -145,11 +144,18 @@ def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
     return found
 
 
-def _never_a_bounce(report: TrackingReport) -> bool:
-    """Whether `report` says only that mail arrived or was read (a delay
-    report outside tracking is still a temporary failure)."""
-    return report.kind == MDN or all(
-        record.value in SUCCESS_ACTIONS for record in report.records)
+def _tracking_only(report: TrackingReport, tracked: bool) -> bool:
+    """Whether `report` is for tracking only, never a bounce: a read
+    receipt; a DSN saying only that mail arrived; for a tracked copy, also
+    one saying it is delayed.  (A delay report outside tracking is still a
+    temporary failure; a DSN whose records were not all read goes to the
+    bounce engine, which reads more layouts.)"""
+    if report.kind == MDN:
+        return True
+    if not report.records or report.unread or report.failures:
+        return False
+    allowed = (*SUCCESS_ACTIONS, 'delayed') if tracked else SUCCESS_ACTIONS
+    return all(record.value in allowed for record in report.records)
 
 
 def _bounce_intake(mlist: Any, msg: Message, msgdata: dict[str, Any],

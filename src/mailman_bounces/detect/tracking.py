@@ -25,6 +25,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.utils import parsedate_to_datetime
 
+from .engine import normalise_action
 from .message import MAX_INPUT_BYTES
 
 __all__ = [
@@ -77,6 +78,9 @@ class TrackingReport:
     envelope_id: str | None
     original_message_id: str | None
     records: tuple[TrackingRecord, ...]
+    # Recipient blocks whose action was not one of `ACTIONS` (left to the
+    # bounce engine, which reads more).
+    unread: int = 0
 
     @property
     def failures(self) -> tuple[TrackingRecord, ...]:
@@ -156,10 +160,12 @@ def _dsn(msg: Message) -> TrackingReport | None:
         return None
     per_message, recipients = blocks[0], blocks[1:MAX_RECORDS + 1]
     arrival = _time(per_message.get('arrival-date'))
-    records = []
+    records, unread = [], 0
     for block in recipients:
-        action = (block.get('action') or '').strip().lower()
+        # As the bounce engine reads it (``Action: failure`` is failed).
+        action = normalise_action(block.get('action'))
         if action not in ACTIONS:
+            unread += 1
             continue
         records.append(TrackingRecord(
             DSN, action, _address(block.get('final-recipient')),
@@ -169,7 +175,7 @@ def _dsn(msg: Message) -> TrackingReport | None:
             _time(block.get('last-attempt-date')) or arrival))
     return TrackingReport(
         DSN, _typed_value(per_message.get('original-envelope-id')),
-        None, tuple(records))
+        None, tuple(records), unread)
 
 
 def _mdn(msg: Message) -> TrackingReport | None:

@@ -338,6 +338,34 @@ def test_the_envelope_id_names_the_copy_when_the_address_does_not(
     assert _events(mlist) == set()
 
 
+def test_a_failure_in_other_words_is_still_a_bounce(sink, lmtp):
+    mlist = _list('dsn')
+    _post(mlist)
+    anne, bart = MEMBERS[:2]
+    sender = _senders(sink)
+    # 'failure' is how some MTAs write RFC 3464's 'failed'.
+    _lmtp(sender[anne], tracking_dsn(anne, 'failure', '5.1.1',
+                                     to=sender[anne]))
+    _run_bounce_runner_and_pass()
+    assert _deliveries(mlist)[anne].state == 'failed'
+    assert {(email, evidence) for email, evidence, _ in _events(mlist)} == {
+        (anne, 'verified')}
+    # A delivered record beside one whose action nobody knows is left to
+    # the bounce engine (whatever it makes of it), not taken as a success.
+    from mailman.testing.helpers import specialized_message_from_string
+
+    from mailman_bounces.app.intake import intake
+    text = tracking_dsn(bart, 'delivered', '2.0.0').replace(
+        'Remote-MTA: dns; mx.remote.example.org\n',
+        'Remote-MTA: dns; mx.remote.example.org\n\n'
+        f'Final-Recipient: rfc822; {bart}\nAction: gone\n'
+        'Status: 5.1.1\n', 1)
+    found = intake(mlist, specialized_message_from_string(text), {})
+    assert found.outcome != 'tracking'
+    assert intake(mlist, specialized_message_from_string(
+        tracking_dsn(bart, 'delivered', '2.0.0')), {}).outcome == 'tracking'
+
+
 def test_success_dsns_and_mdns_at_the_plain_address_never_score(mailman,
                                                                lmtp):
     from mailman_bounces.tests.helpers import member

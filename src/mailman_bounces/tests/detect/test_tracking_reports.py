@@ -37,6 +37,18 @@ def test_every_dsn_action_is_read_with_its_time_and_envid(action, status):
     assert report.failures == ((record,) if action == 'failed' else ())
 
 
+@pytest.mark.parametrize(('written', 'read'), [
+    ('failure', 'failed'), ('Delivered', 'delivered'), ('deferred', 'delayed'),
+    ('gone-fishing', None)])
+def test_action_words_are_read_as_the_bounce_engine_reads_them(written,
+                                                                read):
+    report = parse_report(tracking_dsn('anne@example.org', written, '5.1.1'))
+    assert [r.value for r in report.records] == ([read] if read else [])
+    # A block not read is counted, so that the message still goes to the
+    # bounce engine.
+    assert report.unread == (0 if read else 1)
+
+
 @pytest.mark.parametrize('disposition', [
     'displayed', 'deleted', 'dispatched', 'processed'])
 def test_an_rfc_8098_mdn_is_read(disposition):
