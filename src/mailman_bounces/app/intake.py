@@ -128,7 +128,9 @@ class Intake:
 def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
     """Decode, detect and match the bounce `msg` received for `mlist`."""
     verp = decode_verp(mlist, msg, msgdata)
-    tracking = parse_report(received_bytes(msgdata) or msg)
+    # The message as parsed already: most bounces are no multipart/report
+    # of these types and cost one look at their Content-Type.
+    tracking = parse_report(msg)
     updates: list[TrackingUpdate] = []
     if tracking is not None:
         tracked, updates = match_tracking(
