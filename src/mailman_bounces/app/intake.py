@@ -5,6 +5,9 @@ runner (mail fetched from IMAP or POP3 mailboxes) both turn a received
 message into the `Registration`\\s of `BounceProcessor.record_all` here, so
 VERP decoding, detection, member matching and the fingerprint that makes
 registration idempotent are the same whichever way a bounce came in.
+Message tracking's reports (`mailman_bounces.app.tracking`) are matched
+here too, on the same way in: success, delay and read reports stop here,
+failures go on to be registered.
 """
 
 from __future__ import annotations
@@ -137,9 +140,9 @@ def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
             mlist, verp, tracking, msg, msgdata.get('received_time'))
         if _tracking_only(tracking, tracked is not None):
             # Success, delay and read reports of tracked copies, and
-            # success and read reports anywhere: never a bounce.
-            report = safe_detect(msg, received_bytes(msgdata))
-            return Intake(report, verp, 'tracking', tracking=updates)
+            # success and read reports anywhere: never a bounce (and
+            # not worth the bounce engine's time).
+            return Intake(Report(), verp, 'tracking', tracking=updates)
         verp = tracked or verp
     found = _bounce_intake(mlist, msg, msgdata, verp)
     found.tracking = updates

@@ -366,6 +366,25 @@ def test_a_failure_in_other_words_is_still_a_bounce(sink, lmtp):
         tracking_dsn(bart, 'delivered', '2.0.0')), {}).outcome == 'tracking'
 
 
+def test_a_report_fetched_from_a_bounce_mailbox_is_tracked(sink):
+    from mailman_bounces.app.mailboxes.messages import examine
+    from mailman_bounces.app.tracking import record_tracking
+    from mailman_bounces.config.mailboxes import MailboxConfig
+    from mailman_bounces.tests.helpers import commit
+    mlist = _list('mdn')
+    _post(mlist)
+    anne = MEMBERS[0]
+    signed = _senders(sink)[anne]
+    box = MailboxConfig(name='box', host='localhost', user='bounces')
+    # The mailbox finds the list (and the signed address) in To:.
+    fetched = examine(box, '1', mdn(anne, 'displayed', to=signed).encode())
+    assert (fetched.outcome, fetched.processed, fetched.registrations) == (
+        'tracking', True, [])
+    record_tracking(fetched.tracking)
+    commit()
+    assert _deliveries(mlist)[anne].disposition == 'displayed'
+
+
 def test_success_dsns_and_mdns_at_the_plain_address_never_score(mailman,
                                                                lmtp):
     from mailman_bounces.tests.helpers import member
