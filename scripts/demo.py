@@ -593,6 +593,14 @@ configuration: {self.clock}
         """The mail the instance sent, oldest first."""
         return [_read_mail(path) for path in sorted(self.outbox.glob('*.eml'))]
 
+    def sent_files(self) -> list:
+        """The mail the instance sent, as parsed messages, oldest first."""
+        messages = []
+        for path in sorted(self.outbox.glob('*.eml')):
+            with open(path, 'rb') as fp:
+                messages.append(message_from_binary_file(fp))
+        return messages
+
 
 def _days(offset: timedelta) -> str:
     days = abs(offset) / timedelta(days=1)

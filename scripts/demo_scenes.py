@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 DOMAIN = 'lists.demo.example'
 LIST = f'members@{DOMAIN}'
@@ -191,6 +191,13 @@ class Instance(Protocol):
         or None when Dovecot is not installed."""
 
     def poll_mailbox(self, name: str) -> None: ...
+
+    def settle(self) -> None:
+        """Until the runners handled every message in their queues."""
+
+    def sent_files(self) -> list[Any]:
+        """The mail the instance sent, as parsed messages, oldest first
+        (headers included)."""
 
 
 class Scene:
@@ -852,6 +859,117 @@ class MailboxBounces(OneMember):
         ])
 
 
+# A second list, tracking its posts with read receipts (list setting
+# tracking: mdn), so that the post goes to none of the main list's members.
+READERS = f'readers@{DOMAIN}'
+READERS_ID = f'readers.{DOMAIN}'
+
+
+class TrackedPost(Scene):
+    """Nora posts to the readers list, which tracks its posts (``mdn``):
+    some readers' clients send read receipts, one address does not exist,
+    one reader never answers."""
+
+    poster = 'nora@readers.example'
+    # What comes back for each copy: an MDN's disposition, a failure DSN,
+    # or nothing.
+    answers: ClassVar[dict[str, str | None]] = {
+        'ivo@readers.example': 'displayed',
+        'jana@readers.example': 'deleted',
+        'karl@gone.example': 'failed',
+        'lena@readers.example': 'displayed',
+        'mia@readers.example': None,
+        poster: None,
+    }
+    day = 2
+    subject = 'Reading group on Thursday'
+
+    def setup(self, instance: Instance) -> None:
+        instance.rest('POST', '/lists', {'fqdn_listname': READERS})
+        instance.rest('PATCH', f'/lists/{READERS_ID}/config',
+                      {'send_welcome_message': False})
+        for email in self.answers:
+            instance.rest('POST', '/members', {
+                'list_id': READERS_ID, 'subscriber': email,
+                'pre_verified': True, 'pre_confirmed': True,
+                'pre_approved': True, 'send_welcome_message': False})
+        instance.rest('PATCH', f'/plugins/bounces/lists/{READERS_ID}/settings',
+                      {'tracking': 'mdn'})
+
+    def act(self, day: int, instance: Instance) -> int:
+        if day != self.day:
+            return 0
+        instance.deliver([Delivery(READERS, tracked_post(
+            self.poster, self.subject))])
+        instance.settle()
+        # Each copy's read-receipt address is its signed tracking address.
+        signed = {}
+        for message in instance.sent_files():
+            if self.subject in str(message['subject']):
+                to = message['x-demo-envelope-to']
+                signed[to] = ''.join(
+                    message['disposition-notification-to'].split())
+        replies = []
+        for email, answer in self.answers.items():
+            if answer == 'failed':
+                replies.append(Delivery(signed[email], postfix_dsn(
+                    email, day, 'mx.gone.example').replace(
+                        verp(email), signed[email])))
+            elif answer is not None:
+                replies.append(Delivery(signed[email], mdn(
+                    email, signed[email], answer, self.subject)))
+        instance.deliver(replies)
+        return 1 + len(replies)
+
+    def observe(self, instance: Instance) -> Any:
+        posts = instance.rest(
+            'GET', f'/plugins/bounces/lists/{READERS_ID}/tracking')
+        copies = instance.rest(
+            'GET', f'/plugins/bounces/lists/{READERS_ID}/tracking/'
+            f'{posts["entries"][0]["message_id"].strip("<>")}'
+        ) if posts['entries'] else {'entries': []}
+        events = instance.rest('GET', '/plugins/bounces/events?list_id='
+                               + READERS_ID)
+        return posts['entries'], copies['entries'], events['entries']
+
+    def tell(self, seen: Seen) -> Told:
+        posts, copies, events = seen.extra[type(self).__name__]
+        post = posts[0] if posts else {}
+        wanted = Counter(self.answers.values())
+        copy_of = {copy['email']: copy for copy in copies}
+        sentence = (
+            f"nora's post to the readers list (tracking: mdn) went to "
+            f"{post.get('recipients', 0)} readers one by one: "
+            f"{post.get('displayed', 0)} read it (read receipts), "
+            f"{post.get('failed', 0)} failed, "
+            f"{post.get('no_answer', 0)} never answered; "
+            f"{times(len(events), 'bounce event')} "
+            f"({', '.join(e['email'] for e in events) or 'none'}), the "
+            f'read receipts scored nobody.')
+        return Told([sentence], [
+            Check('tracked post: posts tracked', 1, len(posts)),
+            Check('tracked post: copies', len(self.answers),
+                  post.get('recipients')),
+            Check('tracked post: displayed', wanted['displayed'],
+                  post.get('displayed')),
+            Check('tracked post: failed', wanted['failed'],
+                  post.get('failed')),
+            # The demo's sink does not advertise DSN: no success reports.
+            Check('tracked post: no answer', wanted[None],
+                  post.get('no_answer')),
+            Check('tracked post: per reader', {
+                email: answer or '-' for email, answer in
+                self.answers.items()}, {
+                email: ('failed' if copy['state'] == 'failed'
+                        else copy['disposition'] or '-')
+                for email, copy in copy_of.items()}),
+            Check('tracked post: bounce events (failures only)',
+                  [(email, 'verified') for email, answer in
+                   self.answers.items() if answer == 'failed'],
+                  [(e['email'], e['evidence']) for e in events]),
+        ])
+
+
 class NothingLost(Scene):
     """Whatever the scenes did, no message may be left unprocessed."""
 
@@ -864,7 +982,7 @@ class NothingLost(Scene):
 SCENES: list[Scene] = [
     ClosedMailbox(), DmarcRejections(), FullMailbox(), GmailOutage(),
     Complaint(), AutoReply(), NeverBounces(), ForgedBounce(), EspBounce(),
-    MailboxBounces(), NothingLost(),
+    MailboxBounces(), TrackedPost(), NothingLost(),
 ]
 
 
@@ -1063,3 +1181,45 @@ I am on holiday until the end of the month and will read your message
 when I am back.
 """
 
+
+
+def tracked_post(email: str, subject: str) -> str:
+    """A member's post to the readers list."""
+    return f"""\
+From: {email}
+To: {READERS}
+Subject: {subject}
+Message-ID: <reading-group@readers.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Thursday at eight, chapter three.
+"""
+
+
+def mdn(email: str, to: str, disposition: str, subject: str) -> str:
+    """A read receipt (RFC 8098) from `email`'s mail client."""
+    return f"""\
+From: {email}
+To: {to}
+Subject: Read: {subject}
+Message-ID: <mdn.{email.replace('@', '.')}@client.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=disposition-notification;
+    boundary="mdn"
+
+--mdn
+Content-Type: text/plain; charset=us-ascii
+
+Your message "{subject}" to {email} was {disposition}.
+
+--mdn
+Content-Type: message/disposition-notification
+
+Reporting-UA: client.example; DemoMail 1.0
+Final-Recipient: rfc822;{email}
+Original-Message-ID: <reading-group@readers.example>
+Disposition: manual-action/MDN-sent-manually; {disposition}
+
+--mdn--
+"""
