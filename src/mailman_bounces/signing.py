@@ -6,7 +6,8 @@ Every return path the plugin makes has a local part::
 
 all in lowercase base32 (RFC 4648's alphabet, lowercased, no padding), so
 it survives MTAs that lowercase local parts.  ``kind`` says what the id
-names (``m``: a member's delivery, ``p``: a member's probe); the id is a
+names (``m``: a member's delivery, ``p``: a member's probe, ``t``: one
+recipient's copy of a tracked post); the id is a
 short database id, never the address, so the local part stays short
 whatever the member's address is.  ``expiry`` is a day number (days since
 1970-01-01).  The MAC is HMAC-SHA256 over the version, key id, list id,
@@ -53,7 +54,7 @@ __all__ = [
 
 VERSION = 'a'
 MAC_CHARS = 16          # 16 base32 characters: 80 bits
-KINDS = ('m', 'p')
+KINDS = ('m', 'p', 't')
 _ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 _EPOCH = date(1970, 1, 1)
 

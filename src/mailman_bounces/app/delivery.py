@@ -15,6 +15,9 @@ whose bounces within ``bounce_info_stale_after`` were unverified, so that
 their next bounce is verified evidence; the rest of the post goes through
 core's bulk delivery.  Everything else goes through core's own delivery
 unchanged.
+
+A list with ``tracking`` on delivers each post per recipient, tracked
+(`mailman_bounces.app.tracked_delivery`), whatever ``verp_rate`` says.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from mailman_bounces.app.signing import (
     signed_address,
     token_of,
 )
+from mailman_bounces.app.tracked_delivery import tracked_delivery
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.policy.verp_rate import rotating_share
 
@@ -134,7 +138,12 @@ def deliver(mlist, msg, msgdata):
     recipients = msgdata.get('recipients')
     if not recipients:
         return core_deliver(mlist, msg, msgdata)
-    if msgdata.get('verp', False):
+    tracking = policy_for(mlist).tracking if msgdata.get(
+        'to_list', False) else 'off'
+    if tracking != 'off':
+        temporary, permanent = _failures(
+            tracked_delivery(mlist, msg, msgdata, tracking))
+    elif msgdata.get('verp', False):
         temporary, permanent = _signed_delivery(mlist, msg, msgdata)
     elif msgdata.get('to_list', False):
         chosen = verp_share(mlist, recipients)

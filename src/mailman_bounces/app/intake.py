@@ -31,6 +31,7 @@ from mailman_bounces.app.store import (
     fingerprint_bytes,
     received_bytes,
 )
+from mailman_bounces.app.tracking import TrackingUpdate, match_tracking
 from mailman_bounces.app.verp import (
     ENVELOPE_KEY,
     VERPResult,
@@ -38,6 +39,12 @@ from mailman_bounces.app.verp import (
     verify_complaint,
 )
 from mailman_bounces.detect import MAX_INPUT_BYTES, Kind, Report
+from mailman_bounces.detect.tracking import (
+    MDN,
+    SUCCESS_ACTIONS,
+    TrackingReport,
+    parse_report,
+)
 from mailman_bounces.policy.rules import apply_rules
 from mailman_bounces.signing import VERIFIED
 
@@ -108,16 +115,51 @@ class Intake:
     report: Report
     verp: VERPResult
     # 'bounce' (registrations made), 'autoreply', 'unrecognised' (not a
-    # readable failure report), 'no-address' (names no member) or
-    # 'not-bounce' (a rule said so).
+    # readable failure report), 'no-address' (names no member),
+    # 'not-bounce' (a rule said so) or 'tracking' (a success or delay DSN
+    # or an MDN: tracking only, never a bounce).
     outcome: str
     registrations: list[Registration] = field(default_factory=list)
+    # What message tracking stores (`mailman_bounces.app.tracking`).
+    tracking: list[TrackingUpdate] = field(default_factory=list)
 
 
 @public
 def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
     """Decode, detect and match the bounce `msg` received for `mlist`."""
     verp = decode_verp(mlist, msg, msgdata)
+    tracking = parse_report(received_bytes(msgdata) or msg)
+    updates: list[TrackingUpdate] = []
+    if tracking is not None:
+        tracked, updates = match_tracking(
+            mlist, verp, tracking, msg, msgdata.get('received_time'))
+        if _tracking_only(tracking, tracked is not None):
+            # Success, delay and read reports of tracked copies, and
+            # success and read reports anywhere: never a bounce.
+            report = safe_detect(msg, received_bytes(msgdata))
+            return Intake(report, verp, 'tracking', tracking=updates)
+        verp = tracked or verp
+    found = _bounce_intake(mlist, msg, msgdata, verp)
+    found.tracking = updates
+    return found
+
+
+def _tracking_only(report: TrackingReport, tracked: bool) -> bool:
+    """Whether `report` is for tracking only, never a bounce: a read
+    receipt; a DSN saying only that mail arrived; for a tracked copy, also
+    one saying it is delayed.  (A delay report outside tracking is still a
+    temporary failure; a DSN whose records were not all read goes to the
+    bounce engine, which reads more layouts.)"""
+    if report.kind == MDN:
+        return True
+    if not report.records or report.unread or report.failures:
+        return False
+    allowed = (*SUCCESS_ACTIONS, 'delayed') if tracked else SUCCESS_ACTIONS
+    return all(record.value in allowed for record in report.records)
+
+
+def _bounce_intake(mlist: Any, msg: Message, msgdata: dict[str, Any],
+                   verp: VERPResult) -> Intake:
     report = safe_detect(msg, received_bytes(msgdata))
     if report.kind == Kind.autoreply:
         return Intake(report, verp, 'autoreply')

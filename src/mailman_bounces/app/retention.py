@@ -3,7 +3,9 @@
 Core keeps bounce events about a day and evicts them one by one in Python.
 The plugin keeps them (and the stored bounce messages) for each list's
 ``retention`` (90 days by default) and evicts with a handful of DELETE
-statements, whatever the number of rows.
+statements, whatever the number of rows.  Message tracking's posts,
+copies and reports go after each list's ``tracking_retention`` (90 days
+by default).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 from mailman.config import config
 from mailman.model.member import Member
 from public import public
-from sqlalchemy import delete, exists, true
+from sqlalchemy import delete, exists, select, true
 
 from mailman_bounces.app.settings import list_retentions
 from mailman_bounces.config import site_config
@@ -25,6 +27,11 @@ from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.hooks import Callback, WebhookSeen
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
+from mailman_bounces.model.tracking import (
+    ReceivedReport,
+    TrackedDelivery,
+    TrackedPost,
+)
 from mailman_bounces.model.traffic import ListTraffic
 
 log = logging.getLogger('mailman.bounce')
@@ -43,11 +50,13 @@ class Evicted:
     notices: int = 0
     freezes: int = 0
     states: int = 0
+    # Tracked posts (with their copies and the reports about them).
+    tracked: int = 0
 
     @property
     def total(self) -> int:
         return (self.events + self.messages + self.notices + self.freezes
-                + self.states)
+                + self.states + self.tracked)
 
 
 def _delete(statement) -> int:
@@ -68,6 +77,37 @@ def _evict_hook_memory(now: datetime, kept: timedelta) -> None:
     if tokens + seen + sent:
         log.info('Evicted %d webhook tokens, %d webhook ids, %d callbacks',
                  tokens, seen, sent)
+
+
+def _evict_tracking(now: datetime) -> int:
+    """Forget the tracked posts older than their list's
+    ``tracking_retention``, their copies and the reports received."""
+    default, overrides = list_retentions('tracking_retention')
+    cuts = [(TrackedPost.list_id.not_in(sorted(overrides))
+             if overrides else true(), None, default)]
+    cuts += [(TrackedPost.list_id == list_id, list_id, retention)
+             for list_id, retention in sorted(overrides.items())]
+    posts = 0
+    for condition, list_id, retention in cuts:
+        cutoff = now - retention
+        old = select(TrackedPost.id).where(condition,
+                                           TrackedPost.sent_at < cutoff)
+        copies = select(TrackedDelivery.id).where(
+            TrackedDelivery.post_id.in_(old))
+        report = ReceivedReport
+        _delete(delete(report).where(report.delivery_id.in_(copies)))
+        # Forged reports, and reports of copies gone already.
+        _delete(delete(report).where(
+            report.received < cutoff,
+            report.list_id == list_id if list_id is not None else (
+                report.list_id.not_in(sorted(overrides)) if overrides
+                else true())))
+        _delete(delete(TrackedDelivery).where(
+            TrackedDelivery.post_id.in_(old)))
+        # Not by id IN (a select of the same table): MariaDB refuses it.
+        posts += _delete(delete(TrackedPost).where(
+            condition, TrackedPost.sent_at < cutoff))
+    return posts
 
 
 @public
@@ -99,6 +139,7 @@ def evict(now: datetime) -> Evicted:
     _delete(delete(ListTraffic).where(
         ListTraffic.day < (now - TRAFFIC_KEPT).date()))
     _evict_hook_memory(now, default)
+    evicted.tracked = _evict_tracking(now)
     if evicted.total:
         log.info('Evicted %s', evicted)
     return evicted

@@ -177,10 +177,13 @@ def change_settings(mlist, changes: Mapping[str, Any], *,
 
 
 @public
-def list_retentions() -> tuple[timedelta, dict[str, timedelta]]:
-    """The site's default retention and the lists that override it."""
-    default = site_config().list_defaults['retention']
+def list_retentions(name: str = 'retention'
+                    ) -> tuple[timedelta, dict[str, timedelta]]:
+    """The site's default retention (setting `name`: ``retention`` or
+    ``tracking_retention``) and the lists that override it."""
+    default = site_config().list_defaults[name]
+    column = getattr(ListBounceSettings, name)
     rows = config.db.store.execute(
-        select(ListBounceSettings.list_id, ListBounceSettings.retention)
-        .where(ListBounceSettings.retention.is_not(None))).all()
+        select(ListBounceSettings.list_id, column)
+        .where(column.is_not(None))).all()
     return default, {list_id: retention for list_id, retention in rows}

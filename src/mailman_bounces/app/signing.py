@@ -22,6 +22,7 @@ from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import or_, select
 
+from mailman_bounces.model.tracking import TrackedDelivery
 from mailman_bounces.model.verp_key import VerpKey
 from mailman_bounces.signing import (
     FORGED,
@@ -44,6 +45,9 @@ SIGNATURE_HEADER = 'X-Mailman-Bounces-Token'
 # What a token's kind letter names.
 MEMBER_DELIVERY = 'm'
 PROBE = 'p'
+# One recipient's copy of a tracked post (`mailman_bounces.model.tracking`):
+# the ident is the delivery's id.
+TRACKED_DELIVERY = 't'
 
 
 @public
@@ -123,7 +127,17 @@ class CheckedAddress:
 
     evidence: str          # verified or forged
     kind: str
-    email: str | None      # the member it names, if any
+    email: str | None      # the member (or tracked recipient) it names
+    ident: int | None = None
+
+
+def _named_email(mlist: Any, kind: str, ident: int) -> str | None:
+    if kind == TRACKED_DELIVERY:
+        delivery = config.db.store.get(TrackedDelivery, ident)
+        if delivery is None or delivery.list_id != mlist.list_id:
+            return None
+        return delivery.email
+    return _member_email(mlist, ident)
 
 
 def _member_email(mlist: Any, member_id: int) -> str | None:
@@ -142,7 +156,8 @@ def check_token(mlist: Any, text: str) -> CheckedAddress | None:
         return None
     evidence = check(token, mlist.list_id, valid_keys(), now().date())
     return CheckedAddress(evidence, token.kind,
-                          _member_email(mlist, token.ident))
+                          _named_email(mlist, token.kind, token.ident),
+                          token.ident)
 
 
 @public

@@ -56,8 +56,11 @@ class VERPResult:
 
     addresses: frozenset[str]
     context: BounceContext
-    source: str  # 'envelope', 'headers' or 'none'
+    source: str  # 'envelope', 'headers', 'envid' or 'none'
     evidence: str = UNVERIFIED
+    # The kind and ident of the signed token found, if one was.
+    kind: str | None = None
+    ident: int | None = None
 
 
 def _as_message(address: str) -> Message:
@@ -95,7 +98,8 @@ def _from_checked(checked: CheckedAddress, source: str) -> VERPResult:
     found = frozenset([checked.email] if checked.email else [])
     context = (BounceContext.probe if checked.kind == PROBE
                and checked.evidence == VERIFIED else BounceContext.normal)
-    return VERPResult(found, context, source, checked.evidence)
+    return VERPResult(found, context, source, checked.evidence,
+                      checked.kind, checked.ident)
 
 
 def _header_addresses(msg: Message) -> list[str]:

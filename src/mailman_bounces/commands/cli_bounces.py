@@ -70,6 +70,7 @@ from mailman_bounces.app.settings import (
 from mailman_bounces.app.signing import ensure_key, list_keys, rotate_keys
 from mailman_bounces.commands.cli_mailboxes import mailboxes
 from mailman_bounces.commands.cli_rules import rules
+from mailman_bounces.commands.cli_tracking import tracking
 from mailman_bounces.config import site_config
 from mailman_bounces.detect import REASONS
 from mailman_bounces.model.freeze import OutageFreeze
@@ -152,7 +153,8 @@ def _json(value: Any) -> str:
     help=_("""\
     Bounce processing (mailman-bounces): bounce events, members' bounce
     standing, bounce settings, the periodic pass, reports, outage
-    freezes, bounce mailboxes and classification rules."""))
+    freezes, bounce mailboxes, classification rules and message
+    tracking."""))
 def bounces():
     pass
 
@@ -517,6 +519,7 @@ def keys_rotate(overlap):
 
 bounces.add_command(mailboxes)
 bounces.add_command(rules)
+bounces.add_command(tracking)
 
 
 @public

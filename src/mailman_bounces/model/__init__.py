@@ -15,6 +15,11 @@ from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
 from mailman_bounces.model.rule import ListRule
 from mailman_bounces.model.settings import ListBounceSettings
+from mailman_bounces.model.tracking import (
+    ReceivedReport,
+    TrackedDelivery,
+    TrackedPost,
+)
 from mailman_bounces.model.traffic import ListTraffic
 from mailman_bounces.model.verp_key import VerpKey
 
@@ -32,7 +37,10 @@ __all__ = [
     'MemberBounceState',
     'Notice',
     'OutageFreeze',
+    'ReceivedReport',
     'StoredBounce',
+    'TrackedDelivery',
+    'TrackedPost',
     'VerpKey',
     'WebhookSeen',
 ]
@@ -55,4 +63,7 @@ TABLES = (
     'bounces_mailbox',
     'bounces_mailbox_uidl',
     'bounces_rule',
+    'bounces_tracked_post',
+    'bounces_tracked_delivery',
+    'bounces_tracking_report',
 )

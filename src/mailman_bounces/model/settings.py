@@ -39,6 +39,8 @@ class ListBounceSettings(Model):
     weights = Column(SAText)
     unverified_action = Column(Unicode(16))
     verp_rate = Column(Float)
+    tracking = Column(Unicode(8))
+    tracking_retention = Column(Interval)
 
     def __init__(self, list_id):
         super().__init__()

@@ -50,6 +50,7 @@ __all__ = [
     'RESETTABLE',
     'SCORE_MODES',
     'SETTINGS',
+    'TRACKING_MODES',
     'UNVERIFIED_ACTIONS',
     'WEIGHT',
     'WEIGHTS',
@@ -66,6 +67,9 @@ UNVERIFIED_ACTIONS = ('probe', 'count', 'ignore')
 ACTIONS = ('none', 'notify_owner', 'probe', 'disable', 'unsubscribe')
 # Names of core's UnrecognizedBounceDisposition members.
 FORWARD_DISPOSITIONS = ('discard', 'administrators', 'site_owner')
+# Message tracking (Sympa's): off, delivery status notifications, or DSNs
+# and message disposition notifications (read receipts).
+TRACKING_MODES = ('off', 'dsn', 'mdn')
 MAX_WEIGHT = 10
 # How much one bounce of a reason may weigh (a list's or the site's).
 WEIGHT = Number(0, MAX_WEIGHT)
@@ -170,6 +174,12 @@ PLUGIN_SETTINGS = _table(
             'The share (0-100 %) of each post\'s recipients who get a '
             'signed VERP copy, rotating; members with recent unverified '
             'bounces always do.'),
+    Setting('tracking', Choice(TRACKING_MODES),
+            'Track the delivery of each post per recipient: off, dsn '
+            '(delivery status notifications) or mdn (DSNs and read '
+            'receipts; members see a read-receipt prompt).'),
+    Setting('tracking_retention', Duration(MAX_DURATION),
+            'How long the tracking of a post is kept.'),
 )
 
 # The list's weights are merged into the site's [weights] section.
@@ -233,6 +243,8 @@ class ListPolicy:
     sympa_level2_action: str = _DEFAULT['sympa_level2_action']
     unverified_action: str = _DEFAULT['unverified_action']
     verp_rate: float = _DEFAULT['verp_rate']
+    tracking: str = _DEFAULT['tracking']
+    tracking_retention: timedelta = _DEFAULT['tracking_retention']
     weights: Mapping[str, float] = field(default_factory=dict)
 
     @property

@@ -35,6 +35,7 @@ from mailman_bounces.rest.helpers import (
 )
 from mailman_bounces.rest.rules import AListRule, ListRules
 from mailman_bounces.rest.settings import ListSettings
+from mailman_bounces.rest.tracking import ATrackedPost, ListTracking
 
 MEMBER_PARAMETERS = Parameters(
     Parameter('bouncing', boolean(),
@@ -65,6 +66,7 @@ LIST_RESOURCE = Shape(
     Field('fqdn_listname', STRING),
     Field('settings_link', LINK, read=_list_link('/settings')),
     Field('members_link', LINK, read=_list_link('/members')),
+    Field('tracking_link', LINK, read=_list_link('/tracking')),
     Field('events_link', LINK,
           read=lambda mlist, api: _events_link(api, mlist.list_id)),
     Field('stats_link', LINK,
@@ -126,6 +128,15 @@ class ABounceList:
         if len(segments) > 1:
             return NotFound(), []
         return AListRule(self._mlist, segments[0]), []
+
+    @child()
+    def tracking(self, context, segments):
+        """/plugins/bounces/lists/<list>/tracking[/<message id>]"""
+        if not segments:
+            return ListTracking(self._mlist), []
+        if len(segments) > 1:
+            return NotFound(), []
+        return ATrackedPost(self._mlist, segments[0]), []
 
     @child()
     def members(self, context, segments):

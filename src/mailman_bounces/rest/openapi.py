@@ -72,6 +72,11 @@ from mailman_bounces.rest.stats import (
     STATS_PARAMETERS,
     STATS_RESOURCE,
 )
+from mailman_bounces.rest.tracking import (
+    COPY_RESOURCE,
+    POST_RESOURCE,
+    TRACKING_PARAMETERS,
+)
 
 JSON = 'application/json'
 FORM = 'application/x-www-form-urlencoded'
@@ -126,6 +131,8 @@ def _schemas() -> dict[str, Any]:
         'CallbackOutbox': resource_schema(CALLBACK_OUTBOX),
         'Mailbox': resource_schema(MAILBOX_RESOURCE),
         'Mailboxes': collection_schema(MAILBOX_RESOURCE),
+        'TrackedPosts': collection_schema(POST_RESOURCE),
+        'TrackedCopies': collection_schema(COPY_RESOURCE),
         'Rule': resource_schema(RULE_RESOURCE),
         'Rules': collection_schema(RULE_RESOURCE),
         'NewRule': _new_rule(form=False),
@@ -248,6 +255,9 @@ def _paths(prefix: str) -> dict[str, Any]:
     freeze_id = _path('id', ROW_ID, 'The freeze id.', example=1)
     endpoint_id = _path('id', ROW_ID, 'The endpoint id.', example=1)
     rule_id = _path('id', ROW_ID, 'The rule id.', example=1)
+    message_id = _path('message_id', SEGMENT,
+                       "The post's Message-ID, without angle brackets.",
+                       example='post@example.com')
     paths = {
         '': {'get': _operation(
             'The plugin, its version and links to its resources.',
@@ -290,6 +300,19 @@ def _paths(prefix: str) -> dict[str, Any]:
                 {'204': NO_CONTENT, '400': BAD_REQUEST, '404': NOT_FOUND},
                 [LIST_PARAMETER], body='SettingsReplacement'),
         },
+        '/lists/{list}/tracking': {'get': _operation(
+            "A list's tracked posts, newest first, with the counts of "
+            'their copies (list setting tracking).',
+            {'200': _json_response('A page of tracked posts.',
+                                   'TrackedPosts'),
+             '400': BAD_REQUEST, '404': NOT_FOUND},
+            [LIST_PARAMETER, *_query(TRACKING_PARAMETERS)])},
+        '/lists/{list}/tracking/{message_id}': {'get': _operation(
+            "A tracked post's copies, by recipient address.",
+            {'200': _json_response('A page of copies.', 'TrackedCopies'),
+             '400': BAD_REQUEST, '404': NOT_FOUND},
+            [LIST_PARAMETER, message_id,
+             *_query(TRACKING_PARAMETERS)])},
         '/lists/{list}/members': {'get': _operation(
             "A list's members and their bounce standing, by address.",
             {'200': _json_response('A page of members.', 'Members'),

@@ -11,6 +11,9 @@ It takes the ``bounces`` queue over from core's runner.  For each message:
 4. forwarding of unrecognised messages per the list's
    ``forward_unrecognized_bounces_to``.
 
+Message tracking's reports (success and delay DSNs, MDNs) are stored with
+the batch (`mailman_bounces.app.tracking`) and are never bounces.
+
 Scoring and actions are not done here but by the periodic pass
 (`mailman_bounces.runners.periodic`), in batches.
 
@@ -49,6 +52,7 @@ from zope.component import getUtility
 
 from mailman_bounces.app.intake import intake
 from mailman_bounces.app.processor import Registration
+from mailman_bounces.app.tracking import TrackingUpdate, record_tracking
 from mailman_bounces.database.faults import describe, is_transient
 from mailman_bounces.utilities.backoff import Backoff
 
@@ -69,6 +73,7 @@ class _Queued:
     msg: Message
     msgdata: dict
     registrations: list[Registration]
+    tracking: list[TrackingUpdate]
 
 
 class _Unavailable(Exception):
@@ -99,6 +104,8 @@ class BounceRunner(Runner):
         self._backoff = Backoff()
         # What `_handle` found to register in the current queue file.
         self._pending: list[Registration] = []
+        # What message tracking stores from the current queue file.
+        self._tracking: list[TrackingUpdate] = []
 
     def _one_iteration(self):
         """Like core's loop over the queue, but one transaction per batch;
@@ -128,8 +135,9 @@ class BounceRunner(Runner):
                            filebase)
                 self.switchboard.finish(filebase, preserve=True)
                 continue
-            self._pending = []
-            queued = _Queued(filebase, msg, msgdata, self._pending)
+            self._pending, self._tracking = [], []
+            queued = _Queued(filebase, msg, msgdata, self._pending,
+                             self._tracking)
             try:
                 self._process_one_file(msg, msgdata)
             except Exception as error:  # shunt, never lose it
@@ -179,6 +187,7 @@ class BounceRunner(Runner):
     def _write(self, batch: list[_Queued]) -> None:
         self._processor.record_all(
             [r for queued in batch for r in queued.registrations])
+        record_tracking([t for queued in batch for t in queued.tracking])
         config.db.commit()
         # Only once committed: a crash before leaves the files queued.
         for queued in batch:
@@ -227,6 +236,12 @@ class BounceRunner(Runner):
     def _handle(self, mlist, msg, msgdata):
         found = intake(mlist, msg, msgdata)
         message_id = (msg.get('message-id') or 'n/a').strip()
+        # Registered with the rest of the batch (see `_register`).
+        self._tracking.extend(found.tracking)
+        if found.outcome == 'tracking':
+            log.info('%s: tracking report for %s, not a bounce', message_id,
+                     mlist.list_id)
+            return
         if found.outcome == 'autoreply':
             log.info('%s: auto-reply to %s, not a bounce',
                      message_id, mlist.list_id)

@@ -118,3 +118,100 @@ Hello.
 
 --ARF{number}--
 """
+
+
+def tracking_dsn(recipient: str, action: str, status: str,
+                 to: str = 'test-bounces@example.com',
+                 envelope_id: str | None = None,
+                 arrival: str = 'Mon, 01 Aug 2005 07:49:20 +0000',
+                 diagnostic: str | None = None,
+                 original_id: str = '<post@example.com>') -> str:
+    """An RFC 3464 DSN of any action (delivered, relayed, expanded,
+    delayed, failed) about one recipient, as the MTA of a copy sent with
+    ``RET=HDRS`` and ``ENVID`` writes it."""
+    number = next(_counter)
+    envid = f'Original-Envelope-Id: {envelope_id}\n' if envelope_id else ''
+    code = f'Diagnostic-Code: smtp; {diagnostic}\n' if diagnostic else ''
+    return f"""\
+From: MAILER-DAEMON@remote.example.org (Mail Delivery System)
+To: {to}
+Subject: Delivery Status Notification ({action})
+Date: {arrival}
+Message-ID: <tracking-dsn-{number}@remote.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+    boundary="DSN{number}"
+
+--DSN{number}
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host remote.example.org.  Your message to
+{recipient}: {action}.
+
+--DSN{number}
+Content-Type: message/delivery-status
+
+{envid}Reporting-MTA: dns; remote.example.org
+Arrival-Date: {arrival}
+
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822; {recipient}
+Action: {action}
+Status: {status}
+Remote-MTA: dns; mx.remote.example.org
+{code}
+--DSN{number}
+Content-Type: text/rfc822-headers
+
+From: cris@example.net
+To: test@example.com
+Subject: Hello list
+Message-ID: {original_id}
+
+--DSN{number}--
+"""
+
+
+def mdn(recipient: str, disposition: str,
+        to: str = 'test-bounces@example.com',
+        original_id: str = '<post@example.com>',
+        date: str = 'Mon, 01 Aug 2005 09:15:00 +0000') -> str:
+    """An RFC 8098 message disposition notification (a read receipt) sent
+    by `recipient`'s mail client: ``Disposition:
+    manual-action/MDN-sent-manually; <disposition>``."""
+    number = next(_counter)
+    return f"""\
+From: {recipient}
+To: {to}
+Subject: Read: Hello list
+Date: {date}
+Message-ID: <mdn-{number}@client.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=disposition-notification;
+    boundary="MDN{number}"
+
+--MDN{number}
+Content-Type: text/plain; charset=us-ascii
+
+The message sent on Mon, 01 Aug 2005 to {recipient} with subject
+"Hello list" has been {disposition}.
+
+--MDN{number}
+Content-Type: message/disposition-notification
+
+Reporting-UA: client.example.org; ExampleMail 1.0
+Original-Recipient: rfc822;{recipient}
+Final-Recipient: rfc822;{recipient}
+Original-Message-ID: {original_id}
+Disposition: manual-action/MDN-sent-manually; {disposition}
+
+--MDN{number}
+Content-Type: text/rfc822-headers
+
+From: cris@example.net
+To: test@example.com
+Subject: Hello list
+Message-ID: {original_id}
+
+--MDN{number}--
+"""

@@ -26,6 +26,7 @@ from mailman_bounces.app.intake import (
     received_metadata,
 )
 from mailman_bounces.app.processor import Registration
+from mailman_bounces.app.tracking import TrackingUpdate
 from mailman_bounces.config import MailboxConfig, site_config
 
 log = logging.getLogger('mailman.bounce')
@@ -33,7 +34,7 @@ log = logging.getLogger('mailman.bounce')
 # Where the list's bounce address is looked for, in this order.
 LIST_HEADERS = ('Delivered-To', 'X-Original-To', 'To')
 # Outcomes whose message goes to processed_folder (the rest: unparsed).
-PROCESSED = frozenset({'bounce', 'autoreply'})
+PROCESSED = frozenset({'bounce', 'autoreply', 'tracking'})
 
 
 @public
@@ -44,6 +45,8 @@ class Fetched:
     key: Any                 # its UID or UIDL
     outcome: str             # see `Intake.outcome`, or 'no-list', 'broken'
     registrations: list[Registration] = field(default_factory=list)
+    # What message tracking stores (`mailman_bounces.app.tracking`).
+    tracking: list[TrackingUpdate] = field(default_factory=list)
 
     @property
     def processed(self) -> bool:
@@ -94,4 +97,4 @@ def examine(box: MailboxConfig, key: Any, content: bytes) -> Fetched:
     log.info('mailbox %s: message %s (%s) for %s: %s', box.name, key,
              (msg.get('message-id') or 'n/a').strip(), mlist.list_id,
              found.outcome)
-    return Fetched(key, found.outcome, found.registrations)
+    return Fetched(key, found.outcome, found.registrations, found.tracking)

@@ -31,6 +31,7 @@ from mailman_bounces.app.claims import holder_name, release_lease, take_lease
 from mailman_bounces.app.mailboxes.messages import Fetched, examine
 from mailman_bounces.app.processor import BounceProcessor
 from mailman_bounces.app.store import FINGERPRINT_KEY
+from mailman_bounces.app.tracking import record_tracking
 from mailman_bounces.config import MailboxConfig, site_config
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.event import BounceEvent
@@ -110,6 +111,7 @@ def _register(box: MailboxConfig, items: list[Fetched]) -> None:
     new = _new_fingerprints(items)
     if registrations:
         BounceProcessor().record_all(registrations)
+    record_tracking([t for item in items for t in item.tracking])
     _count(box.name, registered=new)
     config.db.commit()
 

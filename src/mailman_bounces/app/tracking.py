@@ -1,0 +1,128 @@
+"""Matching received DSNs and MDNs to tracked deliveries, and storing them.
+
+A report comes back to the signed ``t`` address of one recipient's copy
+(`mailman_bounces.app.tracked_delivery`): a DSN as its return path (and
+with the token as its ``Original-Envelope-Id`` too), an MDN at its
+``Disposition-Notification-To``.  `match_tracking` finds the copy while the
+bounce runner reads a batch (reads only); `record_tracking` writes what was
+found with the batch's registrations, in the same transaction.
+
+Success and delay DSNs and MDNs only ever change the tracking: they never
+become bounce events, so they never score.  A failure DSN is stored here
+and goes through the bounce path as verified evidence, as any bounce.  A
+report to a forged token is recorded as forged and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailman.config import config
+from mailman.utilities.datetime import now
+from public import public
+
+from mailman_bounces.app.signing import TRACKED_DELIVERY, check_token
+from mailman_bounces.app.verp import VERPResult
+from mailman_bounces.detect.tracking import DSN, TrackingRecord, TrackingReport
+from mailman_bounces.model.tracking import ReceivedReport, TrackedDelivery
+from mailman_bounces.policy.tracking import next_state
+from mailman_bounces.signing import VERIFIED
+
+log = logging.getLogger('mailman.bounce')
+
+
+@public
+@dataclass(frozen=True)
+class TrackingUpdate:
+    """One record of a received report, for the copy it is about (None:
+    forged, or a copy no longer kept)."""
+
+    list_id: str
+    delivery_id: int | None
+    evidence: str
+    record: TrackingRecord
+    received: datetime
+    message_id: str | None
+
+
+def _tracked(mlist, verp: VERPResult,
+             report: TrackingReport) -> VERPResult | None:
+    """The checked ``t`` token the report came back to: the envelope's (or
+    the headers'), else a DSN's Original-Envelope-Id."""
+    if verp.kind == TRACKED_DELIVERY:
+        return verp
+    if report.envelope_id:
+        checked = check_token(mlist, report.envelope_id)
+        if checked is not None and checked.kind == TRACKED_DELIVERY:
+            found = frozenset([checked.email] if checked.email else [])
+            return VERPResult(found, verp.context, 'envid', checked.evidence,
+                              checked.kind, checked.ident)
+    return None
+
+
+@public
+def match_tracking(mlist, verp: VERPResult, report: TrackingReport,
+                   msg, received: datetime | None) -> tuple[
+                       VERPResult | None, list[TrackingUpdate]]:
+    """The token `report` came back to (None if none) and what to store."""
+    tracked = _tracked(mlist, verp, report)
+    if tracked is None:
+        return None, []
+    delivery_id = None
+    if tracked.evidence == VERIFIED:
+        delivery = config.db.store.get(TrackedDelivery, tracked.ident)
+        if delivery is not None and delivery.list_id == mlist.list_id:
+            delivery_id = delivery.id
+    message_id = (msg.get('message-id') or '').strip()[:255] or None
+    when = received or now()
+    # A valid token of a copy evicted since changes nothing either.
+    return tracked, [
+        TrackingUpdate(mlist.list_id, delivery_id, tracked.evidence, record,
+                       when,
+                       message_id)
+        for record in report.records]
+
+
+def _apply(delivery: TrackedDelivery, update: TrackingUpdate) -> None:
+    record = update.record
+    when = record.reported or update.received
+    if record.kind == DSN:
+        state = next_state(delivery.state, record.value)
+        if state != delivery.state:
+            delivery.state, delivery.state_at = state, when
+        if state == record.value:
+            delivery.status = record.status
+            delivery.diagnostic = record.diagnostic
+        return
+    delivery.disposition = record.value
+    delivery.disposition_at = when
+
+
+@public
+def record_tracking(updates: list[TrackingUpdate]) -> None:
+    """Store `updates` and move their copies' states, in the caller's
+    transaction."""
+    store = config.db.store
+    for update in updates:
+        record = update.record
+        store.add(ReceivedReport(
+            list_id=update.list_id, delivery_id=update.delivery_id,
+            evidence=update.evidence, kind=record.kind,
+            value=record.value, status=record.status,
+            diagnostic=record.diagnostic, reported=record.reported,
+            received=update.received, message_id=update.message_id))
+        if update.delivery_id is None:
+            log.info('%s: %s %s report to a %s tracking token on %s (no '
+                     'tracked copy)',
+                     update.message_id, record.kind, record.value,
+                     update.evidence, update.list_id)
+            continue
+        delivery = store.get(TrackedDelivery, update.delivery_id)
+        if delivery is not None:
+            _apply(delivery, update)
+            log.info('%s: tracking of delivery %d on %s: %s %s',
+                     update.message_id, delivery.id, update.list_id,
+                     record.kind, record.value)
+    store.flush()
