@@ -167,7 +167,11 @@ CALLBACK_URL_PATTERN = (
     r'|http://(127\.0\.0\.1|localhost))'
     # A port from 1 to 65535.
     r'(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}'
-    r'|655[0-2][0-9]|6553[0-5]))?(/[^\s#]*)?$')
+    r'|655[0-2][0-9]|6553[0-5]))?'
+    # A path without controls, spaces or a fragment, spelt out: \s is not
+    # the same set in Python's re (it has \x1c-\x1f) and in the ECMA
+    # regex of JSON Schema, so a URL the document allowed was refused.
+    r'(/[^\x00-\x20\x7f-\x9f#]*)?$')
 SECRET_PATTERN = (r'^whsec_([A-Za-z0-9+/]{4}){4,64}'
                   r'([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
 _EVENT_NAMES = '|'.join(name.replace('.', r'\.') for name in CALLBACK_EVENTS)
