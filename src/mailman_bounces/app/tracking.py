@@ -11,6 +11,11 @@ Success and delay DSNs and MDNs only ever change the tracking: they never
 become bounce events, so they never score.  A failure DSN is stored here
 and goes through the bounce path as verified evidence, as any bounce.  A
 report to a forged token is recorded as forged and changes nothing.
+
+Each report stored against a tracked copy queues a ``tracking.report``
+callback in the same transaction (`mailman_bounces.app.callbacks`), with
+the webhook id of its stored row: every report received is one event, sent
+once; a forged report (or one about a copy no longer kept) queues none.
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ from mailman.config import config
 from mailman.utilities.datetime import now
 from public import public
 
+from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.signing import TRACKED_DELIVERY, check_token
 from mailman_bounces.app.verp import VERPResult
 from mailman_bounces.detect.tracking import DSN, TrackingRecord, TrackingReport
-from mailman_bounces.model.tracking import ReceivedReport, TrackedDelivery
+from mailman_bounces.model.tracking import (
+    ReceivedReport,
+    TrackedDelivery,
+    TrackedPost,
+)
 from mailman_bounces.policy.tracking import next_state
 from mailman_bounces.signing import VERIFIED
 
@@ -100,19 +110,46 @@ def _apply(delivery: TrackedDelivery, update: TrackingUpdate) -> None:
     delivery.disposition_at = when
 
 
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
+
+
+def _callback(report: ReceivedReport, delivery: TrackedDelivery) -> None:
+    """Queue the ``tracking.report`` callback of a stored report (its key:
+    the report's row, so each report received is sent once)."""
+    post = config.db.store.get(TrackedPost, delivery.post_id)
+    enqueue('tracking.report', f'report:{report.id}', report.list_id, {
+        'list_id': report.list_id,
+        'message_id': post.message_id if post is not None else None,
+        'email': delivery.email,
+        'delivery_id': delivery.id,
+        'report_id': report.id,
+        'kind': report.kind,
+        'value': report.value,
+        'status': report.status,
+        'diagnostic': report.diagnostic,
+        'reported': _iso(report.reported),
+        'received': _iso(report.received),
+        'state': delivery.state,
+        'state_at': _iso(delivery.state_at),
+        'disposition': delivery.disposition,
+    })
+
+
 @public
 def record_tracking(updates: list[TrackingUpdate]) -> None:
-    """Store `updates` and move their copies' states, in the caller's
-    transaction."""
+    """Store `updates`, move their copies' states and queue their
+    callbacks, in the caller's transaction."""
     store = config.db.store
     for update in updates:
         record = update.record
-        store.add(ReceivedReport(
+        report = ReceivedReport(
             list_id=update.list_id, delivery_id=update.delivery_id,
             evidence=update.evidence, kind=record.kind,
             value=record.value, status=record.status,
             diagnostic=record.diagnostic, reported=record.reported,
-            received=update.received, message_id=update.message_id))
+            received=update.received, message_id=update.message_id)
+        store.add(report)
         if update.delivery_id is None:
             log.info('%s: %s %s report to a %s tracking token on %s (no '
                      'tracked copy)',
@@ -122,6 +159,9 @@ def record_tracking(updates: list[TrackingUpdate]) -> None:
         delivery = store.get(TrackedDelivery, update.delivery_id)
         if delivery is not None:
             _apply(delivery, update)
+            # The report's id names its callback.
+            store.flush()
+            _callback(report, delivery)
             log.info('%s: tracking of delivery %d on %s: %s %s',
                      update.message_id, delivery.id, update.list_id,
                      record.kind, record.value)

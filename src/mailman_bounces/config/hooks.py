@@ -40,6 +40,7 @@ CALLBACK_EVENTS = (
     'member.removed',
     'outage.frozen',
     'outage.thawed',
+    'tracking.report',
 )
 
 

@@ -330,3 +330,15 @@ def test_member_lifecycle_is_reported(site, receiver):
     assert list_types.count('member.disabled') == 2
     deliver()
     assert len(receiver.received) == len(outbox())
+
+
+def test_tracking_reports_can_be_chosen_like_any_event():
+    """One list of events: the configuration, REST's pattern (and the
+    OpenAPI schema made from it) all know 'tracking.report'."""
+    import re
+
+    from mailman_bounces.config.hooks import EVENTS_PATTERN, parse_events
+    assert parse_events('tracking.report') == {'tracking.report'}
+    assert 'tracking.report' in parse_events('all')
+    assert re.fullmatch(EVENTS_PATTERN, 'bounce.registered tracking.report')
+    assert not re.fullmatch(EVENTS_PATTERN, 'tracking.reports')

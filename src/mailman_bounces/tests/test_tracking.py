@@ -582,3 +582,166 @@ def test_retention_evicts_posts_copies_and_reports_per_list(sink):
     commit()
     assert _deliveries(mlist) == {}
     assert _reports() == []
+
+
+# Callbacks: each report stored against a tracked copy is one
+# 'tracking.report' callback.
+
+CALLBACK_SECRET = 'whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
+
+
+@pytest.fixture
+def callbacks(sink):
+    """Two site-wide receivers: one for tracking reports, one for bounce
+    events only."""
+    from mailman_bounces.config import load_site_config, set_site_config
+    from mailman_bounces.tests.hooks_support import Receiver
+    tracker, bouncer = Receiver(), Receiver()
+    previous = set_site_config(load_site_config(f"""
+[callback.tracker]
+url: {tracker.url}
+secret: {CALLBACK_SECRET}
+events: tracking.report
+[callback.bouncer]
+url: {bouncer.url}
+secret: {CALLBACK_SECRET}
+events: bounce.registered complaint.registered member.disabled
+"""))
+    try:
+        yield tracker, bouncer
+    finally:
+        set_site_config(previous)
+        tracker.close()
+        bouncer.close()
+
+
+def _outbox() -> list:
+    from mailman.config import config
+    from sqlalchemy import select
+
+    from mailman_bounces.model.hooks import Callback
+    config.db.store.expire_all()
+    return list(config.db.store.execute(
+        select(Callback).order_by(Callback.id)).scalars())
+
+
+def _sent(receiver) -> list[tuple[str, dict]]:
+    """(webhook id, data) of what `receiver` got, after sending what is
+    due."""
+    import json
+
+    from mailman_bounces.app.callbacks import deliver_due
+    deliver_due()
+    return [(request['headers']['webhook-id'],
+             json.loads(request['body'])) for request in receiver.received]
+
+
+def test_a_dsn_and_an_mdn_are_one_callback_each(sink, callbacks, lmtp):
+    tracker, bouncer = callbacks
+    mlist = _list('mdn')
+    _post(mlist)
+    anne = MEMBERS[0]
+    sender = _senders(sink)[anne]
+    _lmtp(sender, tracking_dsn(anne, 'delivered', '2.0.0', to=sender,
+                               arrival='Mon, 01 Aug 2005 08:00:00 +0000'))
+    _lmtp(sender, mdn(anne, 'displayed', to=sender, original_id=POST_ID,
+                      date='Mon, 01 Aug 2005 09:30:00 +0000'))
+    _run_bounce_runner_and_pass()
+    # Queued with the reports, for the tracking receiver only.
+    rows = _outbox()
+    assert [(r.event_type, r.endpoint, r.state) for r in rows] == [
+        ('tracking.report', 'site:tracker', 'pending')] * 2
+    reports = _reports()
+    delivery = _deliveries(mlist)[anne]
+    sent = _sent(tracker)
+    assert [identifier for identifier, _ in sent] == [
+        r.webhook_id for r in rows]
+    assert len({identifier for identifier, _ in sent}) == 2
+    assert [payload['type'] for _, payload in sent] == [
+        'tracking.report'] * 2
+    common = {'list_id': mlist.list_id, 'message_id': POST_ID,
+              'email': anne, 'delivery_id': delivery.id}
+    dsn_data, mdn_data = (payload['data'] for _, payload in sent)
+    assert dsn_data == {
+        **common, 'report_id': reports[0].id, 'kind': 'dsn',
+        'value': 'delivered', 'status': '2.0.0', 'diagnostic': None,
+        'reported': '2005-08-01T08:00:00',
+        'received': reports[0].received.isoformat(),
+        # The copy as this report left it: no read receipt yet.
+        'state': 'delivered', 'state_at': '2005-08-01T08:00:00',
+        'disposition': None}
+    assert mdn_data == {
+        **common, 'report_id': reports[1].id, 'kind': 'mdn',
+        'value': 'displayed', 'status': None, 'diagnostic': None,
+        'reported': '2005-08-01T09:30:00',
+        'received': reports[1].received.isoformat(),
+        'state': 'delivered', 'state_at': '2005-08-01T08:00:00',
+        'disposition': 'displayed'}
+    # Sent once; the bounce-only receiver got nothing.
+    assert _sent(tracker) == sent
+    assert bouncer.received == []
+
+
+def test_a_repeated_report_is_a_new_callback_each_stored_one_once(
+        sink, callbacks, lmtp):
+    """Every report received is stored (its own row): the same DSN
+    received twice is two reports, so two callbacks, each sent once."""
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.tests.helpers import commit
+    tracker, _ = callbacks
+    mlist = _list('dsn')
+    _post(mlist)
+    anne = MEMBERS[0]
+    sender = _senders(sink)[anne]
+    report = tracking_dsn(anne, 'delayed', '4.2.2', to=sender,
+                          diagnostic='452 4.2.2 mailbox full')
+    for _ in range(2):
+        _lmtp(sender, report)
+        _run_bounce_runner_and_pass()
+    first, second = _reports()
+    sent = _sent(tracker)
+    assert [payload['data']['report_id'] for _, payload in sent] == [
+        first.id, second.id]
+    assert sent[0][0] != sent[1][0]
+    assert {(p['data']['value'], p['data']['status'], p['data']['state'])
+            for _, p in sent} == {('delayed', '4.2.2', 'delayed')}
+    # Queuing a stored report's callback again queues nothing.
+    enqueue('tracking.report', f'report:{first.id}', mlist.list_id, {})
+    commit()
+    assert len(_outbox()) == 2
+    assert len(_sent(tracker)) == 2
+
+
+def test_a_forged_report_is_no_callback(sink, callbacks, lmtp):
+    tracker, _ = callbacks
+    mlist = _list('dsn')
+    _post(mlist)
+    anne = MEMBERS[0]
+    local, _, domain = _senders(sink)[anne].partition('@')
+    forged = local[:-1] + ('a' if local[-1] != 'a' else 'b') + '@' + domain
+    _lmtp(forged, tracking_dsn(anne, 'delivered', '2.0.0', to=forged))
+    _run_bounce_runner_and_pass()
+    assert [r.evidence for r in _reports()] == ['forged']
+    assert _outbox() == []
+    assert _sent(tracker) == []
+
+
+def test_a_failure_is_a_tracking_report_and_a_bounce(sink, callbacks, lmtp):
+    """Each receiver gets what it asked for: the tracking one the report,
+    the bounce-only one the bounce it also is."""
+    tracker, bouncer = callbacks
+    mlist = _list('dsn')
+    _post(mlist)
+    bart = MEMBERS[1]
+    sender = _senders(sink)[bart]
+    _lmtp(sender, tracking_dsn(bart, 'failed', '5.1.1', to=sender,
+                               diagnostic='550 5.1.1 no such user'))
+    _run_bounce_runner_and_pass()
+    [(_, report)] = _sent(tracker)
+    assert (report['type'], report['data']['email'], report['data']['value'],
+            report['data']['status'], report['data']['diagnostic'],
+            report['data']['state']) == (
+        'tracking.report', bart, 'failed', '5.1.1',
+        '550 5.1.1 no such user', 'failed')
+    assert [(p['type'], p['data']['email']) for _, p in _sent(bouncer)] == [
+        ('bounce.registered', bart)]
