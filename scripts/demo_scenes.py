@@ -937,10 +937,13 @@ class TrackedPost(Scene):
         post = posts[0] if posts else {}
         wanted = Counter(self.answers.values())
         copy_of = {copy['email']: copy for copy in copies}
+        # The post's counts have no column for it: from the copies.
+        deleted = sum(copy['disposition'] == 'deleted' for copy in copies)
         sentence = (
             f"nora's post to the readers list (tracking: mdn) went to "
             f"{post.get('recipients', 0)} readers one by one: "
             f"{post.get('displayed', 0)} read it (read receipts), "
+            f"{deleted} deleted it unread, "
             f"{post.get('failed', 0)} failed, "
             f"{post.get('no_answer', 0)} never answered; "
             f"{times(len(events), 'bounce event')} "
