@@ -47,7 +47,7 @@ from mailman_bounces.app.queries.events import (
     find_events,
 )
 from mailman_bounces.app.queries.freezes import FREEZE_FIELDS, find_freezes
-from mailman_bounces.app.queries.lists import find_list, list_id_of
+from mailman_bounces.app.queries.lists import list_id_of
 from mailman_bounces.app.queries.members import (
     STANDING_FIELDS,
     disabled_counts,
@@ -71,6 +71,7 @@ from mailman_bounces.app.signing import ensure_key, list_keys, rotate_keys
 from mailman_bounces.commands.cli_mailboxes import mailboxes
 from mailman_bounces.commands.cli_rules import rules
 from mailman_bounces.commands.cli_tracking import tracking
+from mailman_bounces.commands.options import list_option, mailing_list
 from mailman_bounces.config import site_config
 from mailman_bounces.detect import REASONS
 from mailman_bounces.model.freeze import OutageFreeze
@@ -130,20 +131,6 @@ UNTIL = click.option('--until', type=_Time(end_of_day=True), help=_(
     'Only events up to this date (included) or time.'))
 
 
-def _list_option(help: str, required: bool = False):
-    """The list, given like to core's commands: ``--list``/``-l`` with a
-    list-id or a posting address."""
-    return click.option('--list', '-l', 'listspec', metavar='LISTSPEC',
-                        required=required, help=help)
-
-
-def _mailing_list(listspec: str):
-    mlist = find_list(listspec)
-    if mlist is None:
-        raise click.UsageError(f'No such list: {listspec}')
-    return mlist
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, indent=2, cls=ExtendedEncoder)
 
@@ -160,7 +147,7 @@ def bounces():
 
 
 @bounces.command(help=_('Show bounce events, newest first.'))
-@_list_option(_('Only this list (list-id or posting address).'))
+@list_option(_('Only this list (list-id or posting address).'))
 @click.option('--address', '-a', help=_('Only this recipient address.'))
 @click.option('--domain', help=_('Only this recipient domain.'))
 @click.option('--reason', type=click.Choice(sorted(REASONS)))
@@ -220,9 +207,9 @@ def _setting_text(value: Any) -> str:
 
 
 @bounces.command(help=_("A list's bounce settings and bouncing members."))
-@_list_option(_('The list (list-id or posting address).'), required=True)
+@list_option(_('The list (list-id or posting address).'), required=True)
 def status(listspec):
-    mlist = _mailing_list(listspec)
+    mlist = mailing_list(listspec)
     values = get_settings(mlist)
     click.echo(f'{mlist.display_name} <{mlist.posting_address}> '
                f'({mlist.list_id})')
@@ -252,10 +239,10 @@ def status(listspec):
 
 @bounces.command(help=_(
     "Re-enable a member's delivery and clear their bounce score."))
-@_list_option(_('The list (list-id or posting address).'), required=True)
+@list_option(_('The list (list-id or posting address).'), required=True)
 @click.argument('address')
 def reset(listspec, address):
-    mlist = _mailing_list(listspec)
+    mlist = mailing_list(listspec)
     row = find_member(mlist.list_id, address)
     if row is None:
         raise click.UsageError(
@@ -307,7 +294,7 @@ def _print_settings(mlist) -> None:
 @bounces.command(help=_("""\
     Show a list's bounce settings, or change them: all the changes are
     checked first, and none is made unless all are valid."""))
-@_list_option(_('The list (list-id or posting address).'), required=True)
+@list_option(_('The list (list-id or posting address).'), required=True)
 @click.option('--set', 'assignments', multiple=True, metavar='NAME=VALUE',
               help=_('Change a setting (repeatable).'))
 @click.option('--reset', 'resets', multiple=True, metavar='NAME',
@@ -316,7 +303,7 @@ def _print_settings(mlist) -> None:
 @click.option('--json', 'as_json', is_flag=True,
               help=_('Print the settings as JSON.'))
 def settings(listspec, assignments, resets, as_json):
-    mlist = _mailing_list(listspec)
+    mlist = mailing_list(listspec)
     changes = _settings_changes(assignments, resets)
     if changes:
         try:
@@ -411,7 +398,7 @@ def _print_report(where: EventFilter) -> None:
 @bounces.command(help=_("""\
     A per-list summary of bounce events by reason and severity, disabled
     members and outage freezes; optionally a plot of bounces per day."""))
-@_list_option(_('Only this list (list-id or posting address).'))
+@list_option(_('Only this list (list-id or posting address).'))
 @SINCE
 @UNTIL
 @click.option('--days', type=click.IntRange(1, MAX_DURATION.days),

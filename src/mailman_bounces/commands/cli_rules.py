@@ -13,24 +13,20 @@ import click
 from mailman.core.i18n import _
 from mailman.email.message import Message
 
-from mailman_bounces.app.queries.lists import find_list
 from mailman_bounces.app.rules import add_rule, delete_rule, list_rules, try_rules
+from mailman_bounces.commands.options import list_option, mailing_list
 from mailman_bounces.config import site_config
 from mailman_bounces.fields import RULE
 from mailman_bounces.policy.rules import EFFECTS, FIELDS, SEVERITIES, RuleError
 
 __all__ = ['rules']
 
-LIST = click.option('--list', '-l', 'listspec', metavar='LISTSPEC',
-                    required=True, help=_('The list (list-id or posting '
-                                          'address).'))
+LIST = list_option(_('The list (list-id or posting address).'),
+                   required=True)
 
 
 def _list_id(listspec: str) -> str:
-    mlist = find_list(listspec)
-    if mlist is None:
-        raise click.UsageError(f'No such list: {listspec}')
-    return mlist.list_id
+    return mailing_list(listspec).list_id
 
 
 @click.group(help=_("""\

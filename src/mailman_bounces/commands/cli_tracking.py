@@ -10,7 +10,6 @@ from __future__ import annotations
 import click
 from mailman.core.i18n import _
 
-from mailman_bounces.app.queries.lists import find_list
 from mailman_bounces.app.queries.paging import MAX_COUNT
 from mailman_bounces.app.queries.tracking import (
     COPY_FIELDS,
@@ -19,6 +18,7 @@ from mailman_bounces.app.queries.tracking import (
     find_post,
     find_posts,
 )
+from mailman_bounces.commands.options import list_option, mailing_list
 from mailman_bounces.policy.tracking import COUNTS
 from mailman_bounces.utilities.tables import table, when
 
@@ -66,16 +66,13 @@ def _copies(list_id: str, message_id: str, limit: int) -> None:
 @click.command(help=_("""\
     A list's tracked posts with the counts of their copies, newest first;
     with a MESSAGE_ID, that post's copies by recipient."""))
-@click.option('--list', '-l', 'listspec', metavar='LISTSPEC', required=True,
-              help=_('The list (list-id or posting address).'))
+@list_option(_('The list (list-id or posting address).'), required=True)
 @click.option('--limit', '-n', type=click.IntRange(1, MAX_COUNT),
               default=50, show_default=True,
               help=_('Show at most this many posts or copies.'))
 @click.argument('message_id', required=False)
 def tracking(listspec, limit, message_id):
-    mlist = find_list(listspec)
-    if mlist is None:
-        raise click.UsageError(f'No such list: {listspec}')
+    mlist = mailing_list(listspec)
     if message_id is None:
         _posts(mlist.list_id, limit)
     else:
