@@ -40,6 +40,9 @@ __all__ = [
     'FORGED',
     'KINDS',
     'MAC_CHARS',
+    'MEMBER_DELIVERY',
+    'PROBE',
+    'TRACKED_DELIVERY',
     'UNVERIFIED',
     'VERIFIED',
     'Token',
@@ -54,7 +57,13 @@ __all__ = [
 
 VERSION = 'a'
 MAC_CHARS = 16          # 16 base32 characters: 80 bits
-KINDS = ('m', 'p', 't')
+# What a token's kind letter names: the ident is a member's id (their
+# delivery, their probe) or the id of one recipient's copy of a tracked post
+# (`mailman_bounces.model.tracking`).
+MEMBER_DELIVERY = 'm'
+PROBE = 'p'
+TRACKED_DELIVERY = 't'
+KINDS = (MEMBER_DELIVERY, PROBE, TRACKED_DELIVERY)
 _ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 _EPOCH = date(1970, 1, 1)
 

@@ -35,7 +35,6 @@ from sqlalchemy import select
 from mailman_bounces.app.settings import policy_for
 from mailman_bounces.app.signing import (
     DELIVERY_LIFETIME,
-    MEMBER_DELIVERY,
     SIGNATURE_HEADER,
     signed_address,
     token_of,
@@ -43,6 +42,7 @@ from mailman_bounces.app.signing import (
 from mailman_bounces.app.tracked_delivery import tracked_delivery
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.policy.verp_rate import rotating_share
+from mailman_bounces.signing import MEMBER_DELIVERY
 
 log = logging.getLogger('mailman.smtp')
 

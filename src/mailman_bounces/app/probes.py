@@ -32,7 +32,6 @@ from zope.interface import implementer
 from mailman_bounces.app.notice_mail import stored_bounce
 from mailman_bounces.app.settings import policy_for
 from mailman_bounces.app.signing import (
-    PROBE,
     PROBE_MARGIN,
     SIGNATURE_HEADER,
     signed_address,
@@ -45,6 +44,7 @@ from mailman_bounces.interfaces.notice import (
 )
 from mailman_bounces.model.member import MemberBounceState
 from mailman_bounces.model.notice import Notice
+from mailman_bounces.signing import PROBE
 
 log = logging.getLogger('mailman.bounce')
 

@@ -26,6 +26,7 @@ from mailman_bounces.model.tracking import TrackedDelivery
 from mailman_bounces.model.verp_key import VerpKey
 from mailman_bounces.signing import (
     FORGED,
+    TRACKED_DELIVERY,
     check,
     make_token,
     parse,
@@ -42,12 +43,6 @@ PROBE_MARGIN = timedelta(days=2)
 # The header carrying the signed token on the copies the plugin signs, so
 # that an abuse report returning the message can be verified.
 SIGNATURE_HEADER = 'X-Mailman-Bounces-Token'
-# What a token's kind letter names.
-MEMBER_DELIVERY = 'm'
-PROBE = 'p'
-# One recipient's copy of a tracked post (`mailman_bounces.model.tracking`):
-# the ident is the delivery's id.
-TRACKED_DELIVERY = 't'
 
 
 @public

@@ -36,12 +36,12 @@ from sqlalchemy import select
 from mailman_bounces.app.signing import (
     DELIVERY_LIFETIME,
     SIGNATURE_HEADER,
-    TRACKED_DELIVERY,
     signed_address,
     token_of,
 )
 from mailman_bounces.model.tracking import TrackedDelivery, TrackedPost
 from mailman_bounces.policy.tracking import SENT
+from mailman_bounces.signing import TRACKED_DELIVERY
 
 log = logging.getLogger('mailman.smtp')
 

@@ -29,7 +29,7 @@ from mailman.utilities.datetime import now
 from public import public
 
 from mailman_bounces.app.callbacks import enqueue
-from mailman_bounces.app.signing import TRACKED_DELIVERY, check_token
+from mailman_bounces.app.signing import check_token
 from mailman_bounces.app.verp import VERPResult
 from mailman_bounces.detect.tracking import DSN, TrackingRecord, TrackingReport
 from mailman_bounces.model.tracking import (
@@ -38,7 +38,10 @@ from mailman_bounces.model.tracking import (
     TrackedPost,
 )
 from mailman_bounces.policy.tracking import next_state
-from mailman_bounces.signing import VERIFIED
+from mailman_bounces.signing import (
+    TRACKED_DELIVERY,
+    VERIFIED,
+)
 
 log = logging.getLogger('mailman.bounce')
 

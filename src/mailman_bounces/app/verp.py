@@ -35,13 +35,16 @@ from mailman.interfaces.bounce import BounceContext
 from public import public
 
 from mailman_bounces.app.signing import (
-    PROBE,
     SIGNATURE_HEADER,
     CheckedAddress,
     check_address,
     check_token,
 )
-from mailman_bounces.signing import UNVERIFIED, VERIFIED
+from mailman_bounces.signing import (
+    PROBE,
+    UNVERIFIED,
+    VERIFIED,
+)
 
 # The msgdata key where the LMTP runner records the envelope recipients.
 ENVELOPE_KEY = 'envelope_recipients'

@@ -45,9 +45,9 @@ def _queue(mlist, text: str, envelope: str) -> None:
 def _delivery_address(mlist, email: str) -> str:
     from mailman_bounces.app.signing import (
         DELIVERY_LIFETIME,
-        MEMBER_DELIVERY,
         signed_address,
     )
+    from mailman_bounces.signing import MEMBER_DELIVERY
     return signed_address(mlist, MEMBER_DELIVERY, member(mlist, email).id,
                           DELIVERY_LIFETIME)
 

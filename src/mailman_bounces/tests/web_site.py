@@ -167,10 +167,10 @@ def verp_bounce(mlist, email: str, kind: str = 'verified') -> None:
 
     from mailman_bounces.app.signing import (
         DELIVERY_LIFETIME,
-        MEMBER_DELIVERY,
         signed_address,
     )
     from mailman_bounces.runners.bounce import BounceRunner
+    from mailman_bounces.signing import MEMBER_DELIVERY
     from mailman_bounces.tests.helpers import commit, member
     from mailman_bounces.tests.samples import dsn
     if kind == 'unverified':
