@@ -25,8 +25,10 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.utils import parsedate_to_datetime
 
+from .address import clean_address
 from .engine import normalise_action
 from .message import MAX_INPUT_BYTES
+from .status import normalise_status
 
 __all__ = [
     'ACTIONS',
@@ -100,8 +102,9 @@ def _typed_value(text: str | None) -> str | None:
 
 
 def _address(text: str | None) -> str | None:
-    value = _typed_value(text)
-    return value.lower() if value and '@' in value else None
+    # Final-Recipient and Original-Recipient, read as the bounce engine
+    # reads them.
+    return clean_address(str(text)) if text else None
 
 
 def _time(text: str | None) -> datetime | None:
@@ -122,8 +125,8 @@ def _diagnostic(text: str | None) -> str | None:
 
 
 def _status(text: str | None) -> str | None:
-    match = re.search(r'[245]\.\d{1,3}\.\d{1,3}', str(text or ''))
-    return match[0] if match else None
+    # The Status field, read as the bounce engine reads it.
+    return normalise_status(str(text)) if text else None
 
 
 def _report_part(msg: Message, report_type: str,
