@@ -19,7 +19,6 @@ __all__ = [
     'SENT',
     'STATES',
     'Copy',
-    'count',
     'count_groups',
     'next_state',
 ]
@@ -51,15 +50,10 @@ class Copy:
     disposition: str | None = None
 
 
-def count(copies: Iterable[Copy]) -> dict[str, int]:
-    """The counts of a post's copies (see `COUNTS`): ``relayed`` counts
-    expanded copies too; ``no_answer`` the copies nothing came back
-    about (no DSN, no MDN)."""
-    return count_groups((copy, 1) for copy in copies)
-
-
 def count_groups(groups: Iterable[tuple[Copy, int]]) -> dict[str, int]:
-    """`count` of copies given as (copy, how many such copies)."""
+    """The counts of a post's copies (see `COUNTS`), given as (copy, how
+    many such copies): ``relayed`` counts expanded copies too;
+    ``no_answer`` the copies nothing came back about (no DSN, no MDN)."""
     counts = dict.fromkeys(COUNTS, 0)
     for copy, number in groups:
         counts['recipients'] += number
