@@ -30,7 +30,7 @@ from public import public
 
 from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.signing import check_token
-from mailman_bounces.app.verp import VERPResult
+from mailman_bounces.app.verp import VERPResult, from_checked
 from mailman_bounces.detect.tracking import DSN, TrackingRecord, TrackingReport
 from mailman_bounces.model.tracking import (
     ReceivedReport,
@@ -69,9 +69,7 @@ def _tracked(mlist, verp: VERPResult,
     if report.envelope_id:
         checked = check_token(mlist, report.envelope_id)
         if checked is not None and checked.kind == TRACKED_DELIVERY:
-            found = frozenset([checked.email] if checked.email else [])
-            return VERPResult(found, verp.context, 'envid', checked.evidence,
-                              checked.kind, checked.ident)
+            return from_checked(checked, 'envid')
     return None
 
 

@@ -91,11 +91,13 @@ def _signed(mlist: Any, addresses, source: str) -> VERPResult | None:
     for address in addresses:
         checked = check_address(mlist, address)
         if checked is not None:
-            return _from_checked(checked, source)
+            return from_checked(checked, source)
     return None
 
 
-def _from_checked(checked: CheckedAddress, source: str) -> VERPResult:
+@public
+def from_checked(checked: CheckedAddress, source: str) -> VERPResult:
+    """What a checked signed address says, found at `source`."""
     # A forged address names its member too (when the id is one of the
     # list's): the event is recorded against them, never scored.
     found = frozenset([checked.email] if checked.email else [])
