@@ -38,7 +38,6 @@ import pwd
 import re
 import shutil
 import smtplib
-import socket
 import subprocess
 import tempfile
 import threading
@@ -52,6 +51,8 @@ from typing import Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
+
+from mailman_bounces.testing.smtp_sink import free_port
 
 POSTFIX = '/usr/sbin/postfix'
 INSTALL = ('echo "postfix postfix/main_mailer_type select No configuration" '
@@ -208,13 +209,6 @@ def skip_unless_available(environ: Mapping[str, str] | None = None) -> None:
         pytest.fail(f'{missing}, which MAILMAN_BOUNCES_REQUIRE requires',
                     pytrace=False)
     pytest.skip(f'{missing}; Postfix tests skipped')
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on just now."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
