@@ -39,6 +39,7 @@ from mailman_bounces.app.signing import (
     signed_address,
     token_of,
 )
+from mailman_bounces.app.store import message_id_of
 from mailman_bounces.model.tracking import TrackedDelivery, TrackedPost
 from mailman_bounces.policy.tracking import SENT
 from mailman_bounces.signing import TRACKED_DELIVERY
@@ -49,8 +50,6 @@ MDN_HEADER = 'Disposition-Notification-To'
 # RFC 3461: success, failure and delay reports, with the headers only.
 MAIL_OPTIONS = ('RET=HDRS',)
 NOTIFY = 'NOTIFY=SUCCESS,FAILURE,DELAY'
-# What a column of SAUnicode holds on MariaDB.
-_MAX_TEXT = 255
 
 
 @public
@@ -167,7 +166,7 @@ def _post(mlist, msg, mode: str) -> TrackedPost:
     """The post's row, made at its first delivery (a retry of its
     temporary failures uses the same)."""
     store = config.db.store
-    message_id = (msg.get('message-id') or '').strip()[:_MAX_TEXT]
+    message_id = message_id_of(msg) or ''
     post = store.execute(select(TrackedPost).where(
         TrackedPost.list_id == mlist.list_id,
         TrackedPost.message_id == message_id)).scalar_one_or_none()

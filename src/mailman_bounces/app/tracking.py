@@ -30,6 +30,7 @@ from public import public
 
 from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.signing import check_token
+from mailman_bounces.app.store import message_id_of
 from mailman_bounces.app.verp import VERPResult, from_checked
 from mailman_bounces.detect.tracking import DSN, TrackingRecord, TrackingReport
 from mailman_bounces.model.tracking import (
@@ -86,7 +87,7 @@ def match_tracking(mlist, verp: VERPResult, report: TrackingReport,
         delivery = config.db.store.get(TrackedDelivery, tracked.ident)
         if delivery is not None and delivery.list_id == mlist.list_id:
             delivery_id = delivery.id
-    message_id = (msg.get('message-id') or '').strip()[:255] or None
+    message_id = message_id_of(msg)
     when = received or now()
     # A valid token of a copy evicted since changes nothing either.
     return tracked, [
