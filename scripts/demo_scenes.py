@@ -943,7 +943,7 @@ class TrackedPost(Scene):
             f"nora's post to the readers list (tracking: mdn) went to "
             f"{post.get('recipients', 0)} readers one by one: "
             f"{post.get('displayed', 0)} read it (read receipts), "
-            f"{deleted} deleted it unread, "
+            f"{deleted} deleted it (RFC 8098: read or not), "
             f"{post.get('failed', 0)} failed, "
             f"{post.get('no_answer', 0)} never answered; "
             f"{times(len(events), 'bounce event')} "
