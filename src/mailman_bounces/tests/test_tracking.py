@@ -502,6 +502,10 @@ def test_rest(sink, rest):
     for path, text in [
             ('/lists/test.example.com/tracking/nothing@example.net',
              'No such tracked post: nothing@example.net'),
+            # Outside the BMP: MariaDB's utf8 columns refuse to compare
+            # with it (a 500 before; found by schemathesis).
+            ('/lists/test.example.com/tracking/%F2%89%B2%99',
+             'No such tracked post: \U00089c99'),
             ('/lists/nolist.example.com/tracking',
              'No such list: nolist.example.com')]:
         response = call('GET', path)

@@ -8,6 +8,7 @@ from mailman.config import config
 from public import public
 from sqlalchemy import func, select
 
+from mailman_bounces.app.queries.lists import unmatchable
 from mailman_bounces.app.queries.paging import Page, paginate
 from mailman_bounces.fields import (
     BOOLEAN,
@@ -130,6 +131,9 @@ def find_post(list_id: str, message_id: str) -> PostCounts | None:
     """The list's tracked post of `message_id` (with or without its angle
     brackets), or None."""
     bare = message_id.strip().strip('<>')
+    if unmatchable(bare):
+        # No query: MariaDB refuses to compare with such a text (a 500).
+        return None
     post = config.db.store.execute(select(TrackedPost).where(
         TrackedPost.list_id == list_id,
         TrackedPost.message_id.in_([f'<{bare}>', bare]))).scalars().first()
