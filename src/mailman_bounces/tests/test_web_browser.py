@@ -98,20 +98,30 @@ class Visit:
     def follow(self, element) -> None:
         """Click `element` (a link or button) and wait for the next page
         (a click does not always wait for the navigation it starts)."""
-        from selenium.webdriver.support import expected_conditions
-        from selenium.webdriver.support.ui import WebDriverWait
         page = self.find('html')
         element.click()
-        WebDriverWait(self.driver, 30).until(
-            expected_conditions.staleness_of(page))
+        self._wait_for_next_page(page)
 
     def type_and_submit(self, field, text: str) -> None:
         """Type `text` into a form `field` and submit with Enter."""
-        from selenium.webdriver.support import expected_conditions
-        from selenium.webdriver.support.ui import WebDriverWait
         page = self.find('html')
         field.send_keys(text + ENTER)
-        WebDriverWait(self.driver, 30).until(
+        self._wait_for_next_page(page)
+
+    def _wait_for_next_page(self, page) -> None:
+        """Wait until `page`, the old document's root, is gone.
+
+        While Chromium tears the old document down, asking about its
+        elements can fail with a passing 'unknown error' (the inspector
+        lost the page's script context) before the element reads as
+        stale; that only means the navigation is under way, so the wait
+        asks again.  A page that never changes still fails, after 30 s.
+        """
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(self.driver, 30,
+                      ignored_exceptions=(WebDriverException,)).until(
             expected_conditions.staleness_of(page))
 
     @property
