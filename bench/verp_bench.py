@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -53,12 +52,6 @@ class CountingSink:
             self.transactions += 1
             self.recipients += len(envelope.rcpt_tos)
         return '250 OK'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def write_config(root: Path, smtp_port: int) -> Path:
@@ -143,6 +136,8 @@ def main() -> None:
     parser.add_argument('--posts', type=int, default=2)
     args = parser.parse_args()
     from aiosmtpd.controller import Controller
+
+    from mailman_bounces.testing.smtp_sink import free_port
     sink = CountingSink()
     port = free_port()
     controller = Controller(sink, hostname='127.0.0.1', port=port)

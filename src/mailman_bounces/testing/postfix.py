@@ -40,19 +40,14 @@ import shutil
 import smtplib
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from typing import Self
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.lmtp import LMTP
-
-from mailman_bounces.testing.smtp_sink import free_port
+from mailman_bounces.testing.smtp_sink import Sink, free_port
 
 POSTFIX = '/usr/sbin/postfix'
 INSTALL = ('echo "postfix postfix/main_mailer_type select No configuration" '
@@ -209,127 +204,6 @@ def skip_unless_available(environ: Mapping[str, str] | None = None) -> None:
         pytest.fail(f'{missing}, which MAILMAN_BOUNCES_REQUIRE requires',
                     pytrace=False)
     pytest.skip(f'{missing}; Postfix tests skipped')
-
-
-@dataclass
-class Received:
-    """A message a sink accepted: its envelope and its content."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-    @property
-    def message(self) -> Message:
-        return message_from_bytes(self.content)
-
-
-class SinkHandler:
-    """aiosmtpd handler keeping every message it accepts, refusing
-    ``refused@`` (550 5.1.1) and deferring ``deferred@`` (450 4.2.0)."""
-
-    def __init__(self, refused: str = 'nosuchuser',
-                 deferred: str = 'slowpoke', lmtp: bool = False) -> None:
-        self.refused = refused.lower()
-        self.deferred = deferred.lower()
-        self.lmtp = lmtp
-        self.received: list[Received] = []
-        # Every RCPT TO asked, with the code answered: the retries of a
-        # deferred recipient show here.
-        self.attempts: list[tuple[str, int]] = []
-        self._arrived = threading.Condition()
-
-    async def handle_RCPT(self, server, session, envelope, address: str,
-                          rcpt_options: list[str]) -> str:
-        local = address.rpartition('@')[0].lower()
-        if local == self.refused:
-            code, reply = 550, f'550 5.1.1 <{address}>: no such user'
-        elif local == self.deferred:
-            code, reply = 450, f'450 4.2.0 <{address}>: try again later'
-        else:
-            envelope.rcpt_tos.append(address)
-            code, reply = 250, '250 2.1.5 OK'
-        with self._arrived:
-            self.attempts.append((address, code))
-        return reply
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        with self._arrived:
-            self.received.append(Received(
-                envelope.mail_from, list(envelope.rcpt_tos),
-                envelope.original_content or envelope.content))
-            self._arrived.notify_all()
-        if self.lmtp:
-            # LMTP answers DATA once per accepted recipient (RFC 2033
-            # 4.2); aiosmtpd sends our string as it is.
-            return '\r\n'.join('250 2.0.0 Delivered'
-                               for _ in envelope.rcpt_tos)
-        return '250 2.0.0 OK'
-
-    def wait(self, count: int, timeout: float = 20,
-             match: Callable[[Received], bool] | None = None
-             ) -> list[Received]:
-        """The first `count` messages received (that `match`, if given),
-        waiting up to `timeout` seconds for them."""
-        def matching() -> list[Received]:
-            return [r for r in self.received if match is None or match(r)]
-        with self._arrived:
-            if not self._arrived.wait_for(
-                    lambda: len(matching()) >= count, timeout):
-                raise TimeoutError(
-                    f'{len(matching())} of {count} messages arrived '
-                    f'in {timeout}s')
-            return matching()[:count]
-
-
-class _LMTPController(Controller):
-    def factory(self):
-        return LMTP(self.handler, **self.SMTP_kwargs)
-
-
-@dataclass
-class Sink:
-    """An aiosmtpd SMTP (or LMTP) server on 127.0.0.1 with a
-    `SinkHandler`; `stop` it when done."""
-
-    lmtp: bool = False
-    port: int = 0                 # 0: a free port, chosen at start
-    refused: str = 'nosuchuser'
-    deferred: str = 'slowpoke'
-    handler: SinkHandler = field(init=False)
-    _controller: Controller | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.handler = SinkHandler(self.refused, self.deferred, self.lmtp)
-
-    @property
-    def received(self) -> list[Received]:
-        return self.handler.received
-
-    def wait(self, count: int, timeout: float = 20,
-             match: Callable[[Received], bool] | None = None
-             ) -> list[Received]:
-        return self.handler.wait(count, timeout, match)
-
-    def start(self) -> Self:
-        self.port = self.port or free_port()
-        kind = _LMTPController if self.lmtp else Controller
-        # Mailman's bodies are not always 7-bit clean: keep the bytes.
-        self._controller = kind(self.handler, hostname='127.0.0.1',
-                                port=self.port, decode_data=False)
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
 
 @dataclass

@@ -21,7 +21,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from mailman_bounces.testing import postfix as postfix_module
-from mailman_bounces.testing.postfix import Postfix, Received, Sink
+from mailman_bounces.testing.postfix import Postfix
+from mailman_bounces.testing.smtp_sink import Received, Sink
 
 SENDER = 'sender@example.com'
 

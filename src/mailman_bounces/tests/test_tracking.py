@@ -20,9 +20,8 @@ def sink(mailman):
     """A DSN-capable SMTP sink standing in for the MTA, for this test."""
     from mailman.config import config
 
-    from mailman_bounces.testing.smtp_sink import DSNSink, free_port
-    controller = DSNSink(free_port())
-    controller.start()
+    from mailman_bounces.testing.smtp_sink import Sink
+    controller = Sink(advertise_dsn=True).start()
     config.push('tracking sink', f"""
 [mta]
 smtp_port: {controller.port}
@@ -125,7 +124,7 @@ def test_a_tracked_post_goes_per_recipient_with_the_dsn_parameters(
     from mailman_bounces.app.signing import check_address
     mlist = _list(mode)
     assert _post(mlist) == {}
-    received = sink.received()
+    received = sink.take()
     deliveries = _deliveries(mlist)
     # One transaction per recipient.
     assert sorted(r for m in received for r, _ in m.recipients) == sorted(
@@ -158,7 +157,7 @@ def test_without_dsn_at_the_relay_the_post_still_goes_and_says_so(sink):
     sink.advertise_dsn = False
     mlist = _list('dsn')
     assert _post(mlist) == {}
-    received = sink.received()
+    received = sink.take()
     assert sorted(r for m in received for r, _ in m.recipients) == sorted(
         MEMBERS)
     for message in received:
@@ -173,7 +172,7 @@ def test_without_dsn_at_the_relay_the_post_still_goes_and_says_so(sink):
 def test_tracking_off_is_the_plain_bulk_delivery(sink):
     mlist = _list('off')
     _post(mlist)
-    [message] = sink.received()
+    [message] = sink.take()
     assert message.mail_from == 'test-bounces@example.com'
     assert _deliveries(mlist) == {}
 
@@ -181,19 +180,8 @@ def test_tracking_off_is_the_plain_bulk_delivery(sink):
 def test_a_recipient_refused_at_smtp_time_is_failed(sink):
     from mailman.testing.layers import SMTPLayer  # noqa: F401 - the layer is up
     mlist = _list('dsn', MEMBERS[:2])
-    # The sink refuses every RCPT of this run with 550.
-    sink.advertise_dsn = True
-    original = sink.handler.__class__
-
-    class Refusing(original):
-        async def handle_RCPT(self, server, session, envelope, address,
-                              options):
-            if address == 'bart@example.org':
-                return '550 5.1.1 <bart@example.org>: no such user'
-            envelope.rcpt_tos.append(address)
-            return '250 OK'
-
-    sink.handler.__class__ = Refusing
+    # The sink refuses bart with 550 5.1.1.
+    sink.handler.refused = 'bart'
     failed = _post(mlist, MEMBERS[:2])
     assert [r for r, _, _ in failed['permanent']] == ['bart@example.org']
     rows = _deliveries(mlist)
@@ -227,7 +215,7 @@ def _run_bounce_runner_and_pass() -> None:
 
 def _senders(sink) -> dict[str, str]:
     """The signed return path of each recipient's copy."""
-    return {recipient: message.mail_from for message in sink.received()
+    return {recipient: message.mail_from for message in sink.take()
             for recipient, _ in message.recipients}
 
 
@@ -446,7 +434,7 @@ def _tracked_world(sink):
     and displayed, bart failed, cris delayed, dave relayed, erin nothing."""
     mlist = _list('mdn')
     _post(mlist, message_id='<first@example.net>')
-    sink.received()
+    sink.take()
     _post(mlist, message_id=POST_ID)
     sender = _senders(sink)
     anne, bart, cris, dave = MEMBERS[:4]
