@@ -31,8 +31,10 @@ from mailman_bounces.app.rules import message_facts, recipient_facts, rules_for
 from mailman_bounces.app.store import (
     FINGERPRINT_KEY,
     RAW_KEY,
+    fingerprint,
     fingerprint_bytes,
     received_bytes,
+    received_content,
 )
 from mailman_bounces.app.tracking import TrackingUpdate, match_tracking
 from mailman_bounces.app.verp import (
@@ -137,7 +139,8 @@ def intake(mlist: Any, msg: Message, msgdata: dict[str, Any]) -> Intake:
     updates: list[TrackingUpdate] = []
     if tracking is not None:
         tracked, updates = match_tracking(
-            mlist, verp, tracking, msg, msgdata.get('received_time'))
+            mlist, verp, tracking, msg, msgdata.get('received_time'),
+            fingerprint(received_content(msg, msgdata), msgdata))
         if _tracking_only(tracking, tracked is not None):
             # Success, delay and read reports of tracked copies, and
             # success and read reports anywhere: never a bounce (and

@@ -39,9 +39,9 @@ from mailman_bounces.app.classify import event_columns, recipient_for, safe_dete
 from mailman_bounces.app.store import (
     fingerprint,
     keep_in_message_store,
-    message_bytes,
     message_id_of,
     received_bytes,
+    received_content,
     store_messages,
     stored_message_row,
 )
@@ -101,7 +101,7 @@ def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
         recipient = recipient_for(report, email)
     # Serialise once (or not at all when the LMTP runner kept the bytes as
     # received): for the fingerprint and for the stored copy.
-    content = received_bytes(msgdata) or message_bytes(msg)
+    content = received_content(msg, msgdata)
     digest = fingerprint(content, msgdata)
     context = (BounceContext.normal if registration.context is None
                else registration.context)

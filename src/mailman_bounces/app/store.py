@@ -53,6 +53,13 @@ def received_bytes(msgdata: dict[str, Any] | None) -> bytes | None:
 
 
 @public
+def received_content(msg: Message, msgdata: dict[str, Any] | None) -> bytes:
+    """The message as received if the LMTP runner kept it, else `msg`
+    serialised."""
+    return received_bytes(msgdata) or message_bytes(msg)
+
+
+@public
 def message_bytes(msg: Message) -> bytes:
     """Serialise `msg` without failing on broken messages."""
     try:

@@ -12,6 +12,12 @@ become bounce events, so they never score.  A failure DSN is stored here
 and goes through the bounce path as verified evidence, as any bounce.  A
 report to a forged token is recorded as forged and changes nothing.
 
+The same message received twice (the MTA delivered it again, a mailbox
+was fetched again after a crash) is recognised by its fingerprint, the
+digest of its bytes as received, and stored once: its records change the
+copy and queue callbacks once.  A report sent again by the MTA (a new
+message, if with the same words) is a new report.
+
 Each report stored against a tracked copy queues a ``tracking.report``
 callback in the same transaction (`mailman_bounces.app.callbacks`), with
 the webhook id of its stored row: every report received is one event, sent
@@ -27,6 +33,7 @@ from datetime import datetime
 from mailman.config import config
 from mailman.utilities.datetime import now
 from public import public
+from sqlalchemy import select
 
 from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.signing import check_token
@@ -59,6 +66,9 @@ class TrackingUpdate:
     record: TrackingRecord
     received: datetime
     message_id: str | None
+    # The report message's fingerprint and the record's place in it.
+    fingerprint: str
+    position: int
 
 
 def _tracked(mlist, verp: VERPResult,
@@ -76,9 +86,10 @@ def _tracked(mlist, verp: VERPResult,
 
 @public
 def match_tracking(mlist, verp: VERPResult, report: TrackingReport,
-                   msg, received: datetime | None) -> tuple[
+                   msg, received: datetime | None, digest: str) -> tuple[
                        VERPResult | None, list[TrackingUpdate]]:
-    """The token `report` came back to (None if none) and what to store."""
+    """The token `report` (the message `msg`, whose fingerprint is
+    `digest`) came back to (None if none) and what to store."""
     tracked = _tracked(mlist, verp, report)
     if tracked is None:
         return None, []
@@ -92,9 +103,8 @@ def match_tracking(mlist, verp: VERPResult, report: TrackingReport,
     # A valid token of a copy evicted since changes nothing either.
     return tracked, [
         TrackingUpdate(mlist.list_id, delivery_id, tracked.evidence, record,
-                       when,
-                       message_id)
-        for record in report.records]
+                       when, message_id, digest, position)
+        for position, record in enumerate(report.records)]
 
 
 def _apply(delivery: TrackedDelivery, update: TrackingUpdate) -> None:
@@ -138,19 +148,43 @@ def _callback(report: ReceivedReport, delivery: TrackedDelivery) -> None:
     })
 
 
+def _not_stored(updates: list[TrackingUpdate]) -> list[TrackingUpdate]:
+    """`updates` less the records already stored (and repeats among
+    them).  Two runners storing the same message at once are kept apart
+    by the unique constraint: the second one's batch fails and is tried
+    again, file by file, and then finds the first one's rows here."""
+    digests = {update.fingerprint for update in updates}
+    seen = set(config.db.store.execute(
+        select(ReceivedReport.fingerprint, ReceivedReport.position)
+        .where(ReceivedReport.fingerprint.in_(digests))).tuples())
+    fresh = []
+    for update in updates:
+        key = (update.fingerprint, update.position)
+        if key in seen:
+            log.info('%s: a %s report received again, ignored',
+                     update.message_id, update.record.kind)
+            continue
+        seen.add(key)
+        fresh.append(update)
+    return fresh
+
+
 @public
 def record_tracking(updates: list[TrackingUpdate]) -> None:
     """Store `updates`, move their copies' states and queue their
     callbacks, in the caller's transaction."""
+    if not updates:
+        return
     store = config.db.store
-    for update in updates:
+    for update in _not_stored(updates):
         record = update.record
         report = ReceivedReport(
             list_id=update.list_id, delivery_id=update.delivery_id,
             evidence=update.evidence, kind=record.kind,
             value=record.value, status=record.status,
             diagnostic=record.diagnostic, reported=record.reported,
-            received=update.received, message_id=update.message_id)
+            received=update.received, message_id=update.message_id,
+            fingerprint=update.fingerprint, position=update.position)
         store.add(report)
         if update.delivery_id is None:
             log.info('%s: %s %s report to a %s tracking token on %s (no '

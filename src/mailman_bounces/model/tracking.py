@@ -83,6 +83,10 @@ class ReceivedReport(Model):
 
     __tablename__ = 'bounces_tracking_report'
     __table_args__ = (
+        # The same message received twice (redelivered, fetched again) is
+        # one report per record, stored once.
+        UniqueConstraint('fingerprint', 'position',
+                         name='uq_bounces_tracking_report_record'),
         Index('ix_bounces_tracking_report_delivery', 'delivery_id'),
         Index('ix_bounces_tracking_report_list_received', 'list_id',
               'received'),
@@ -103,3 +107,6 @@ class ReceivedReport(Model):
     reported = Column(DateTime)
     received = Column(DateTime, nullable=False)
     message_id = Column(SAUnicode)
+    # The digest of the message as received, and the record's place in it.
+    fingerprint = Column(Unicode(64))
+    position = Column(Integer)

@@ -674,10 +674,11 @@ def test_a_dsn_and_an_mdn_are_one_callback_each(sink, callbacks, lmtp):
     assert bouncer.received == []
 
 
-def test_a_repeated_report_is_a_new_callback_each_stored_one_once(
+def test_a_report_received_twice_is_stored_and_sent_once(
         sink, callbacks, lmtp):
-    """Every report received is stored (its own row): the same DSN
-    received twice is two reports, so two callbacks, each sent once."""
+    """The same message received again (the MTA delivered it twice) is
+    one report and one callback; a report the MTA sends again (a new
+    message in the same words) is a new report, and a new callback."""
     from mailman_bounces.app.callbacks import enqueue
     from mailman_bounces.tests.helpers import commit
     tracker, _ = callbacks
@@ -690,6 +691,16 @@ def test_a_repeated_report_is_a_new_callback_each_stored_one_once(
     for _ in range(2):
         _lmtp(sender, report)
         _run_bounce_runner_and_pass()
+    # Twice in one batch as well.
+    _lmtp(sender, report)
+    _lmtp(sender, report)
+    _run_bounce_runner_and_pass()
+    [first] = _reports()
+    assert [payload['data']['report_id']
+            for _, payload in _sent(tracker)] == [first.id]
+    _lmtp(sender, tracking_dsn(anne, 'delayed', '4.2.2', to=sender,
+                               diagnostic='452 4.2.2 mailbox full'))
+    _run_bounce_runner_and_pass()
     first, second = _reports()
     sent = _sent(tracker)
     assert [payload['data']['report_id'] for _, payload in sent] == [

@@ -65,6 +65,10 @@ def upgrade():
         sa.Column('reported', sa.DateTime()),
         sa.Column('received', sa.DateTime(), nullable=False),
         sa.Column('message_id', SAUnicode()),
+        sa.Column('fingerprint', sa.Unicode(64)),
+        sa.Column('position', sa.Integer()),
+        sa.UniqueConstraint('fingerprint', 'position',
+                            name='uq_bounces_tracking_report_record'),
     )
     op.create_index('ix_bounces_tracking_report_delivery',
                     'bounces_tracking_report', ['delivery_id'])
