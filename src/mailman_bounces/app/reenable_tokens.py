@@ -3,6 +3,11 @@
 A disabled-delivery warning carries one (see
 `mailman_bounces.app.member_notices`); redeeming it re-enables the member
 (see `mailman_bounces.app.reenable`).
+
+Core's ``IPendings.confirm`` answers for a token past its expiration date
+too: expired pendings are only deleted by core's task runner (hourly, and
+never if it does not run).  So the date is checked here, and an expired
+token is deleted when it is presented.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from mailman.config import config
 from mailman.interfaces.listmanager import IListManager
 from mailman.interfaces.pending import IPendable, IPendings
 from mailman.model.member import Member
+from mailman.model.pending import Pended
+from mailman.utilities.datetime import now
 from public import public
 from zope.component import getUtility
 from zope.interface import implementer
@@ -41,10 +48,25 @@ def peek_token(token: str):
     """The (mailing list, member) a token would re-enable, leaving it in
     place (for the page that shows it before the member confirms); None
     if it is unknown, used, expired or of another kind."""
-    pended = getUtility(IPendings).confirm(token, expunge=False)
-    if pended is None or pended.get('type') != PEND_TYPE:
+    pended = _pended(token)
+    if pended is None:
         return None
     return _pended_member(pended)
+
+
+def _pended(token: str):
+    """The data of a re-enable `token` in force, or None (an expired one
+    is deleted)."""
+    pendings = getUtility(IPendings)
+    pended = pendings.confirm(token, expunge=False)
+    if pended is None or pended.get('type') != PEND_TYPE:
+        return None
+    expires = config.db.store.query(Pended.expiration_date).filter_by(
+        token=str(token)).scalar()
+    if expires is not None and expires <= now():
+        pendings.confirm(token, expunge=True)
+        return None
+    return pended
 
 
 def _pended_member(pended):
@@ -61,11 +83,10 @@ def redeem_token(token: str, list_id: str | None = None):
     the token is unknown, used, expired or of another kind, or (when
     `list_id` is given) for another list: such a token stays unused, so a
     reply that reached the wrong list does not spend it."""
-    pendings = getUtility(IPendings)
-    pended = pendings.confirm(token, expunge=False)
-    if pended is None or pended.get('type') != PEND_TYPE:
+    pended = _pended(token)
+    if pended is None:
         return None
     if list_id is not None and pended['list_id'] != list_id:
         return None
-    pendings.confirm(token, expunge=True)
+    getUtility(IPendings).confirm(token, expunge=True)
     return _pended_member(pended)

@@ -74,6 +74,17 @@ def fast_forward(days: float = 0, hours: float = 0) -> None:
     factory.fast_forward(days=days + hours / 24)
 
 
+def expire_pending(token: str) -> None:
+    """Make the pending `token` a second past its expiration date."""
+    from datetime import timedelta
+
+    from mailman.config import config
+    from mailman.model.pending import Pended
+    from mailman.utilities.datetime import now
+    config.db.store.query(Pended).filter_by(token=token).one(
+        ).expiration_date = now() - timedelta(seconds=1)
+
+
 def virgin_messages():
     """Take the messages queued for sending: [(to, subject, msg)]."""
     from mailman.testing.helpers import get_queue_messages

@@ -79,6 +79,26 @@ def test_a_token_works_once(disabled):
     assert redeem_token(token) is None
 
 
+def test_an_expired_token_does_not_work_and_is_deleted(disabled):
+    from mailman.interfaces.member import DeliveryStatus
+    from mailman.interfaces.pending import IPendings
+    from zope.component import getUtility
+
+    from mailman_bounces.app.reenable_tokens import peek_token, redeem_token
+    from mailman_bounces.tests.helpers import expire_pending
+    mlist, warning = disabled
+    token = _token(warning)
+    assert peek_token(token) is not None
+    expire_pending(token)
+    _reply(mlist, warning)
+    assert (member(mlist, ANNE).preferences.delivery_status
+            == DeliveryStatus.by_bounces)
+    assert peek_token(token) is None
+    assert redeem_token(token) is None
+    # Deleted when presented, without waiting for core's task runner.
+    assert getUtility(IPendings).confirm(token, expunge=False) is None
+
+
 def test_a_token_does_not_work_on_another_list(disabled):
     from mailman.interfaces.member import DeliveryStatus
     mlist, warning = disabled

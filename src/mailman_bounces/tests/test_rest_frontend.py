@@ -56,6 +56,22 @@ def test_preview_shows_the_subscription_and_keeps_the_token(disabled):
     assert description(gone) == 'Unknown, used or expired token'
 
 
+def test_an_expired_token_shows_nothing_and_reenables_no_one(disabled):
+    """Core's pendings answer for an expired token until its task runner
+    deletes it; the plugin does not."""
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.tests.helpers import commit, expire_pending
+    mlist, token = disabled
+    expire_pending(token)
+    commit()
+    preview = call('GET', f'/frontend/reenable/{token}')
+    assert preview.status_code == 404
+    assert description(preview) == 'Unknown, used or expired token'
+    assert call('POST', f'/reenable/{token}').status_code == 404
+    assert member(mlist, ANNE).delivery_status == DeliveryStatus.by_bounces
+
+
 @pytest.mark.parametrize('token', ['0' * 40, 'not-a-token', 'x' * 65])
 def test_unknown_tokens_are_404(rest, token):
     assert call('GET', f'/frontend/reenable/{token}').status_code == 404
