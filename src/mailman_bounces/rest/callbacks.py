@@ -41,6 +41,7 @@ from mailman_bounces.rest.helpers import (
     row_by_id,
     text,
 )
+from mailman_bounces.validators import Boolean, InvalidValue
 
 CALLBACK_PARAMETERS = Parameters(
     Parameter('state', choice(CALLBACK_STATES),
@@ -121,8 +122,8 @@ class ListCallbacks:
 
 _PATTERNS = {'url': CALLBACK_URL_PATTERN, 'secret': SECRET_PATTERN,
              'events': EVENTS_PATTERN}
-_FLAGS = {'true': True, 'yes': True, '1': True,
-          'false': False, 'no': False, '0': False}
+# Read as every boolean of the API is (Mailman's words, in any case).
+ALLOW_PRIVATE = Boolean()
 
 
 def _endpoint_values(values: dict) -> dict:
@@ -158,13 +159,12 @@ _ENDPOINT_PARAMETERS = ('url', 'secret', 'events', 'allow_private')
 
 
 def _flag(value) -> bool:
-    """A JSON boolean, or a form's text (true/false, yes/no, 1/0)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in _FLAGS:
-        return _FLAGS[value]
-    raise ValueError('Invalid Parameter "allow_private": expected a '
-                     'boolean')
+    """A JSON boolean, or a form's text."""
+    try:
+        return ALLOW_PRIVATE(value)
+    except InvalidValue as error:
+        raise ValueError(f'Invalid Parameter "allow_private": expected '
+                         f'{error.allowed}') from None
 
 
 @public

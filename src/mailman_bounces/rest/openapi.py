@@ -24,10 +24,8 @@ from mailman_bounces.config.hooks import (
 )
 from mailman_bounces.detect import REASONS
 from mailman_bounces.fields import (
-    BOOLEAN,
     CALLBACK_OUTBOX,
     DAILY_COUNTS,
-    LINK,
     MEMBERS_EVIDENCE,
     READABLE_MESSAGE,
     REENABLE_PREVIEW,
@@ -37,6 +35,7 @@ from mailman_bounces.fields import (
 )
 from mailman_bounces.policy.rules import MAX_PATTERN
 from mailman_bounces.rest.callbacks import (
+    ALLOW_PRIVATE,
     CALLBACK_PARAMETERS,
     CALLBACK_RESOURCE,
     ENDPOINT_RESOURCE,
@@ -61,6 +60,7 @@ from mailman_bounces.rest.members import (
     MEMBER_PARAMETERS,
     STANDING_RESOURCE,
 )
+from mailman_bounces.rest.reenable import REENABLED_RESOURCE
 from mailman_bounces.rest.rules import RULE_RESOURCE
 from mailman_bounces.rest.settings import (
     SETTINGS_RESOURCE,
@@ -105,16 +105,7 @@ def _schemas() -> dict[str, Any]:
                                                           replace=True),
         'Member': resource_schema(STANDING_RESOURCE),
         'Members': collection_schema(STANDING_RESOURCE),
-        # The resource of rest/reenable.py.
-        'Reenabled': {
-            'type': 'object',
-            'properties': {
-                'list_id': STRING, 'email': STRING,
-                'was_disabled': BOOLEAN, 'member_link': LINK,
-                'http_etag': STRING},
-            'required': ['list_id', 'email', 'was_disabled', 'member_link',
-                         'http_etag'],
-            'additionalProperties': False},
+        'Reenabled': resource_schema(REENABLED_RESOURCE),
         'Freeze': resource_schema(FREEZE_RESOURCE),
         'Freezes': collection_schema(FREEZE_RESOURCE),
         'Stats': resource_schema(STATS_RESOURCE),
@@ -141,9 +132,7 @@ def _schemas() -> dict[str, Any]:
 
 
 def _new_endpoint(form: bool) -> dict[str, Any]:
-    flag = ({'type': 'string', 'enum': ['true', 'false', 'yes', 'no',
-                                        '1', '0']}
-            if form else BOOLEAN)
+    flag = ALLOW_PRIVATE.form() if form else ALLOW_PRIVATE.accepted()
     return {'type': 'object',
             'properties': {
                 'url': {**STRING, 'pattern': CALLBACK_URL_PATTERN,
@@ -229,6 +218,11 @@ BAD_REQUEST = _error('A parameter or field is wrong; the description '
                      'names it and says why.')
 NOT_FOUND = _error('No such resource.')
 TOO_LARGE = _error(f'The request body is over {MAX_BODY_SIZE} bytes.')
+# Answered by Mailman's REST server (gunicorn, in HTML) before any
+# resource runs.
+URI_TOO_LONG = {'description': "The request line is over the REST "
+                "server's limit (gunicorn's limit_request_line: 4094 bytes "
+                "unless the site's gunicorn configuration says otherwise)."}
 NO_CONTENT = {'description': 'Done.'}
 
 
@@ -236,7 +230,8 @@ def _operation(summary: str, responses: dict, parameters=(),
                body: str | None = None, body_required: bool = True,
                **extra) -> dict:
     operation = {'summary': summary,
-                 'responses': {**responses, '401': UNAUTHORIZED}}
+                 'responses': {**responses, '401': UNAUTHORIZED,
+                               '414': URI_TOO_LONG}}
     if parameters:
         operation['parameters'] = list(parameters)
     if body is not None:

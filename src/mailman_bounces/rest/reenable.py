@@ -14,11 +14,28 @@ from mailman.rest.helpers import not_found, okay
 from public import public
 
 from mailman_bounces.app.reenable import redeem
+from mailman_bounces.fields import BOOLEAN, LINK, STRING, Field, Shape
 from mailman_bounces.rest.helpers import etag, path_to
 
 # Mailman's pending tokens are hexadecimal digests; anything else cannot
 # be one (and is not sent to the database).
 TOKEN = re.compile(r'[0-9A-Za-z]{1,64}')
+
+
+def _member_link(redeemed, api) -> str:
+    return path_to(api, f'lists/{redeemed.mlist.list_id}/members/'
+                   + quote(redeemed.email, safe='@+'))
+
+
+# What redeeming answers, read from the `Redeemed` outcome and the API.
+REENABLED_RESOURCE = Shape(
+    Field('list_id', STRING, read=lambda redeemed, api:
+          redeemed.mlist.list_id),
+    Field('email', STRING),
+    Field('was_disabled', BOOLEAN,
+          'Whether delivery was disabled by bounces until now.'),
+    Field('member_link', LINK, read=_member_link),
+)
 
 
 @public
@@ -37,12 +54,4 @@ class AReenableToken:
         if redeemed is None:
             not_found(response, 'Unknown, used or expired token')
             return
-        list_id = redeemed.mlist.list_id
-        okay(response, etag({
-            'list_id': list_id,
-            'email': redeemed.email,
-            'was_disabled': redeemed.was_disabled,
-            'member_link': path_to(
-                self.api, f'lists/{list_id}/members/'
-                + quote(redeemed.email, safe='@+')),
-        }))
+        okay(response, etag(REENABLED_RESOURCE.values(redeemed, self.api)))

@@ -235,6 +235,8 @@ SETTINGS = '/lists/test.example.com/settings'
      None, 404),
     ('GET', '/mailboxes/example', '/mailboxes/{name}', None, 200),
     ('GET', '/mailboxes/nope', '/mailboxes/{name}', None, 404),
+    # The REST server's own limit on the request line.
+    ('GET', '/events?reason=' + 'x' * 5000, '/events', None, 414),
 ])
 def test_responses_match_the_description(world, method, path, template,
                                          body, status):
