@@ -169,6 +169,17 @@ def _not_stored(updates: list[TrackingUpdate]) -> list[TrackingUpdate]:
     return fresh
 
 
+def _report_row(update: TrackingUpdate) -> ReceivedReport:
+    record = update.record
+    return ReceivedReport(
+        list_id=update.list_id, delivery_id=update.delivery_id,
+        evidence=update.evidence, kind=record.kind,
+        value=record.value, status=record.status,
+        diagnostic=record.diagnostic, reported=record.reported,
+        received=update.received, message_id=update.message_id,
+        fingerprint=update.fingerprint, position=update.position)
+
+
 @public
 def record_tracking(updates: list[TrackingUpdate]) -> None:
     """Store `updates`, move their copies' states and queue their
@@ -176,29 +187,36 @@ def record_tracking(updates: list[TrackingUpdate]) -> None:
     if not updates:
         return
     store = config.db.store
-    for update in _not_stored(updates):
+    stored = [(update, _report_row(update))
+              for update in _not_stored(updates)]
+    store.add_all([report for _, report in stored])
+    # One flush for the batch: the reports' ids name their callbacks.
+    store.flush()
+    deliveries = _deliveries({update.delivery_id for update, _ in stored})
+    for update, report in stored:
         record = update.record
-        report = ReceivedReport(
-            list_id=update.list_id, delivery_id=update.delivery_id,
-            evidence=update.evidence, kind=record.kind,
-            value=record.value, status=record.status,
-            diagnostic=record.diagnostic, reported=record.reported,
-            received=update.received, message_id=update.message_id,
-            fingerprint=update.fingerprint, position=update.position)
-        store.add(report)
-        if update.delivery_id is None:
+        delivery = deliveries.get(update.delivery_id)
+        if delivery is None:
             log.info('%s: %s %s report to a %s tracking token on %s (no '
                      'tracked copy)',
                      update.message_id, record.kind, record.value,
                      update.evidence, update.list_id)
             continue
-        delivery = store.get(TrackedDelivery, update.delivery_id)
-        if delivery is not None:
-            _apply(delivery, update)
-            # The report's id names its callback.
-            store.flush()
-            _callback(report, delivery)
-            log.info('%s: tracking of delivery %d on %s: %s %s',
-                     update.message_id, delivery.id, update.list_id,
-                     record.kind, record.value)
+        # In the order received: each callback shows the copy as its
+        # report left it.
+        _apply(delivery, update)
+        _callback(report, delivery)
+        log.info('%s: tracking of delivery %d on %s: %s %s',
+                 update.message_id, delivery.id, update.list_id,
+                 record.kind, record.value)
     store.flush()
+
+
+def _deliveries(ids: set[int | None]) -> dict[int, TrackedDelivery]:
+    """The tracked copies with these ids (one read)."""
+    wanted = [ident for ident in ids if ident is not None]
+    if not wanted:
+        return {}
+    return {delivery.id: delivery for delivery in config.db.store.execute(
+        select(TrackedDelivery).where(TrackedDelivery.id.in_(wanted))
+    ).scalars()}
