@@ -59,3 +59,18 @@ def test_the_quoted_mailman_info_lines_are_current():
         f'bounce processor: {processor}',
         f'bounces schema: {head} (latest {head})',
     ]
+
+
+def test_the_layout_names_every_part_of_the_package():
+    """The README's Layout lists the package's modules and directories,
+    and nothing that is not there."""
+    import re
+    text = (ROOT / 'README.rst').read_text()
+    layout = text.split('\nLayout\n======\n', 1)[1].split('\n\n\n', 1)[0]
+    package = ROOT / 'src' / 'mailman_bounces'
+    listed = set(re.findall(r'^        ([a-z_]+(?:\.py|/))\s', layout, re.M))
+    present = {path.name + ('/' if path.is_dir() else '')
+               for path in package.iterdir()
+               if not path.name.startswith(('_', '.'))
+               and (path.is_dir() or path.suffix == '.py')}
+    assert listed == present
