@@ -141,7 +141,10 @@ PLUGIN_SETTINGS = _table(
     Setting('score_threshold', Optional(Number(0, 1000, True)),
             'Fractional threshold; empty follows bounce_score_threshold.'),
     Setting('complaint_action', Choice(COMPLAINT_ACTIONS),
-            'What an abuse complaint about a member does.'),
+            'What a verified abuse complaint about a member does (an ARF '
+            'report is verified only when the copy it returns was signed: '
+            'a share of posts set by verp_rate, tracked posts, probes; an '
+            "ESP webhook's is)."),
     Setting('notify_owner_on_complaint', Boolean(),
             'Tell the owners about abuse complaints.'),
     Setting('notify_owner_on_ignored', Boolean(),

@@ -68,7 +68,7 @@ def test_the_layout_names_every_part_of_the_package():
     text = (ROOT / 'README.rst').read_text()
     layout = text.split('\nLayout\n======\n', 1)[1].split('\n\n\n', 1)[0]
     package = ROOT / 'src' / 'mailman_bounces'
-    listed = set(re.findall(r'^        ([a-z_]+(?:\.py|/))\s', layout, re.M))
+    listed = set(re.findall(r'^        ([a-z_]+(?:\.py|/))\s', layout, re.MULTILINE))
     present = {path.name + ('/' if path.is_dir() else '')
                for path in package.iterdir()
                if not path.name.startswith(('_', '.'))
