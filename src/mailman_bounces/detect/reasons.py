@@ -92,7 +92,7 @@ DECISIVE_STATUS = {
 # Status codes that only hint at a reason: used when no phrase matches.
 HINT_STATUS = {
     '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown',
-    '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
+    '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
     '4.6': 'networkerror', '5.0': 'syntaxerror', '6.0': 'contenterror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
@@ -177,6 +177,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'message length exceeds', r'message file too big', r'larger than .{0,40}(?:limit|allowed)',
         r'size of (?:the )?message', r'exceeds? (?:the )?(?:fixed )?maximum message size',
         r'message too large', r'mail too large', r'email is too large',
+        r'(?<!mailbox )(?<!quota )\bsize limit\b',
+        r'exceed(?:s|ed|ing)? (?:the |our |your )?(?:maximum|max|allowed|permitted)\b[\w ]{0,20}(?:message|mail) size',
     )),
     ('systemfull', (
         r'insufficient system storage', r'(?:mail )?system (?:is )?full', r'disk (?:is )?full',
@@ -186,10 +188,10 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('authfailure', (
         # SPF, DKIM or DMARC named together with a verdict: the name alone
         # (a header called DKIM-Signature, advice to publish SPF) is no failure.
-        (r'\b(?:spf|dkim|dmarc)\b.{0,40}(?:fail|reject|refus|invalid|not pass|did not|check|polic|'
+        (r'\b(?:spf|dkim|dmarc)\b(?!-signature).{0,40}(?:fail|reject|refus|invalid|not pass|did not|check|polic|'
         r'alignment|quarantine|softfail|permerror|temperror|none\b)'),
         (r'(?:fail|reject|invalid|bad|not pass|did not pass|violat|not allowed|not permitted|not authori)'
-        r'\w*.{0,40}\b(?:spf|dkim|dmarc)\b'),
+        r'\w*.{0,40}\b(?:spf|dkim|dmarc)\b(?!-signature)'),
         r'sender policy framework', r'domainkeys',
         r'authentication (?:check|checks) failed', r'unauthenticated email',
         r'is not authorized to send on behalf', r'not permitted by domain',
@@ -306,6 +308,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'no mail (?:is )?accepted', r'mail is not accepted', r'(?:does not|doesn.t) receive (?:e-?mails?|mail)',
         r'no smtp service', r'null mx', r'no mx (?:found|record)',
         r'(?:couldn.t|could not|unable to) find (?:a|any) mail exchanger',
+    )),
+    ('networkerror', (
+        # The resolver could not get an answer this time (h_errno TRY_AGAIN,
+        # SERVFAIL): the domain may well exist, so this is no "host unknown".
+        r'not found, try again', r'temporary failure in name resolution',
+        r'temporary (?:dns|name ?server|name service|lookup) (?:failure|error|problem)',
     )),
     ('hostunknown', (
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
@@ -546,7 +554,7 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     hint = HINT_STATUS.get(key) if key else None                       # 5
     return hint or text_reason or _REPLY_CODE_HINT.get(reply_code or '') or (
         'expired' if action and action.startswith(('delayed', 'expired')) else
-        'onhold' if has_wording(diagnostic) else 'undefined')
+        'onhold' if diagnostic and diagnostic.strip() else 'undefined')
 
 
 def _by_command(command: str | None, text_reason: str | None, strength: str,
