@@ -185,6 +185,9 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
             status = better
     reply_code = found.reply_code or find_reply_code(bare_diagnostic)
     action = normalise_action(found.action)
+    # What the reason rules are told of the action: a format that knows the
+    # sender has not given up (an Exim delay warning) states it that way.
+    told_action = action or ('delayed' if found.permanent is False else None)
     reason = found.reason or None
     command = found.command or find_command(diagnostic)
     def provider() -> str | None:
@@ -194,7 +197,7 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
     if status is None:
         klass = _class_without_status(found, reply_code, action)
         if reason is None:
-            reason = classify(None, diagnostic, action, command, reply_code, provider) \
+            reason = classify(None, diagnostic, told_action, command, reply_code, provider) \
                 if klass != '2' else 'delivered'
         status = _code_for(klass, reason)
     if reason is None:
@@ -205,7 +208,7 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
         if not cause or cause[0] != status[0]:  # type: ignore[index]
             cause = status
         reason = 'delivered' if status and status[0] == '2' else \
-            classify(cause, diagnostic, action, command, reply_code, provider)
+            classify(cause, diagnostic, told_action, command, reply_code, provider)
     if action is None:
         action = _action_of(found, status, reason, retrying or says_will_retry(diagnostic))
     permanent = status is not None and status[0] == '5'
