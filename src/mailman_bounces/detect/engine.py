@@ -185,9 +185,11 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
             status = better
     reply_code = found.reply_code or find_reply_code(bare_diagnostic)
     action = normalise_action(found.action)
-    # What the reason rules are told of the action: a format that knows the
-    # sender has not given up (an Exim delay warning) states it that way.
-    told_action = action or ('delayed' if found.permanent is False else None)
+    will_retry = action is None and (retrying or says_will_retry(diagnostic))
+    # What the reason rules are told of the action when the report states
+    # none: a notice that says it will retry, or a format that knows the
+    # sender has not given up (an Exim delay warning), reports a delay.
+    told_action = action or ('delayed' if will_retry or found.permanent is False else None)
     reason = found.reason or None
     command = found.command or find_command(diagnostic)
     def provider() -> str | None:
@@ -210,7 +212,7 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
         reason = 'delivered' if status and status[0] == '2' else \
             classify(cause, diagnostic, told_action, command, reply_code, provider)
     if action is None:
-        action = _action_of(found, status, reason, retrying or says_will_retry(diagnostic))
+        action = _action_of(found, status, reason, will_retry)
     permanent = status is not None and status[0] == '5'
     return Recipient(
         address=address,

@@ -221,7 +221,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'\b(?:ip|host) (?:address )?.{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
     )),
     ('spamdetected', (
-        r'\bspam(?!haus|cop)', r'\bjunk', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
+        r'\bspam(?!haus|cop)', r'\bjunk(?: ?e?-?mail)?\b', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
         r'message (?:was |has been )?(?:classified|identified|detected|flagged) as',
         r'content filter', r'content (?:reject|refus)', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',
@@ -552,6 +552,10 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     if action and action.startswith(('delayed', 'expired')) and not text_reason:
         return 'expired'    # still queued (or given up) with nothing said about why
     hint = HINT_STATUS.get(key) if key else None                       # 5
+    if text_reason and key and key.endswith('.0'):
+        # RFC 3463: a detail of 0 is "other or undefined" status within the
+        # subject; even vague wording says more than that.
+        return text_reason
     return hint or text_reason or _REPLY_CODE_HINT.get(reply_code or '') or (
         'expired' if action and action.startswith(('delayed', 'expired')) else
         'onhold' if diagnostic and diagnostic.strip() else 'undefined')
