@@ -185,6 +185,13 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'out of disk space', r'no space left on device', r'not enough (?:system )?storage',
         r'insufficient (?:disk )?space(?! in)',
     )),
+    ('mailererror', (
+        # The local delivery program (a pipe, procmail, a filter script)
+        # failed: whatever its output quotes ("Missing header", "RFC822 parse
+        # error") is about that program, not a verdict on the message.
+        r'command died', r'x-unix;', r'\bprocmail\b', r'command output', r'child process',
+        r'unknown mailer', r'program (?:not found|exited|failed)', r'\bpipe to \|',
+    )),
     ('authfailure', (
         # SPF, DKIM or DMARC named together with a verdict: the name alone
         # (a header called DKIM-Signature, advice to publish SPF) is no failure.
@@ -259,12 +266,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:ip|host|address) .{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
         r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential',
         r'refused to talk', r'connection (?:refused|rejected) (?:by|from)', r'not allowed to connect',
-        r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)',
+        r'ip addresses? .{0,40}(?:not allowed|rejected)',
         r'sender ip', r'too many bad', r'blocked using', r'service permits', r'invalid ip',
         r'which is an open relay', r'messages from \S+ weren.t sent',
-        r'(?:access|connections?) (?:is )?blocked', r'server refused',
-        r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
-        r'is not allowed to send', r'blocked by', r'\bblocked\b',
+        r'(?:access|connections?) (?:is )?blocked',
+        r'is not allowed to send',
         r'(?:smtp|mail|outgoing) server of your (?:isp|provider)',
     )),
     ('blocked:vague', (
@@ -352,11 +358,21 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'invalid final delivery userid', r'unknown or illegal alias', r'(?:name|address) is not recognized', r'recipient not found',
         r'ディレクトリ.{0,12}(?:ありません|見つかりません)', r'(?:宛先|アドレス).{0,12}(?:存在しません|見つかりません)',
     )),
+    ('blocked', (
+        # "Blocked" or "rejected by the server" without saying what was
+        # blocked: a statement that the address does not exist (above) says
+        # more ("550 Rejected by the server: user unknown").
+        r'banned', r'server refused', r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
+        r'blocked by', r'\bblocked\b',
+    )),
     ('expired', (
         r'retry time(?:out)? (?:not reached|exceeded|expired)',
         r'did not accept our requests to connect', r'failing for a long time',
         r'could not be delivered (?:for|within|in)', r'(?:connection|operation) timed out',
         r'retry timeout', r'(?:failed|after) \d+ (?:delivery )?attempts',
+        # Greylisting (RFC 6647): "try again later" by design; a delay, not
+        # a refusal of the address.
+        r'gr[ae]y-?list',
     )),
     ('networkerror', (
         r'connection (?:was |has been )?(?:refused|reset|lost|dropped|closed|failure|failed)',
@@ -539,7 +555,8 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     decisive = DECISIVE_STATUS.get(key) if key else None
     if decisive and not _text_overrides(decisive, text_reason, strength):
         return decisive                                                # 1
-    by_command = _by_command(command, text_reason, strength, decisive)
+    klass = (status or reply_code or '')[:1]
+    by_command = _by_command(command, text_reason, strength, decisive, klass == '4')
     if by_command:
         return by_command                                              # 2
     if text_reason and strength not in ('weak', 'vague'):
@@ -562,13 +579,14 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
 
 
 def _by_command(command: str | None, text_reason: str | None, strength: str,
-                decisive: str | None) -> str | None:
+                decisive: str | None, temporary: bool = False) -> str | None:
     """The reason the SMTP command decides, whatever the wording says."""
     if command == 'MAIL' and (text_reason in _SENDER_SIDE_REASONS or text_reason is None
                               or (text_reason == 'blocked' and strength == 'vague')):
         # Refused in answer to MAIL FROM: it is the sender that was rejected.
         return 'rejected'
-    if command == 'RCPT' and text_reason in ('userunknown', 'filtered') and strength == 'vague':
+    if command == 'RCPT' and text_reason in ('userunknown', 'filtered') and strength == 'vague' \
+            and not temporary:
         # Refused in answer to RCPT TO with RFC 5321's bare "mailbox
         # unavailable" (or "recipient rejected"): the refusal is about the
         # recipient address.
