@@ -140,7 +140,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'reputation', r'poor sending', r'user complaints', r'sending ip .{0,40}(?:low|poor)',
     )),
     ('speeding', (
-        r'(?<!connection )rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
+        r'(?<!connection )rate limit', r'too much mail from', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent)',
         r'too many (?:messages|mails|emails|recipients) in (?:a short|an? |the last |one )', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
         r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
@@ -178,6 +178,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'size of (?:the )?message', r'exceeds? (?:the )?(?:fixed )?maximum message size',
         r'message too large', r'mail too large', r'email is too large',
         r'(?<!mailbox )(?<!quota )\bsize limit\b',
+        r'exceeds? (?:the |our )?(?:fixed )?(?:maximum|max)\b(?:(?!mailbox|quota|storage|disk)[\w ]){0,20}\bsize',
         r'exceed(?:s|ed|ing)? (?:the |our |your )?(?:maximum|max|allowed|permitted)\b[\w ]{0,20}(?:message|mail) size',
     )),
     ('systemfull', (
@@ -302,7 +303,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'filter', r'\b550 : user unknown', r'badrcptto', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
         r'(?:blocked|refused|rejected) by (?:the )?recipient(?! domain|.s (?:mail )?server|.s domain)',
         r'not authori[sz]ed to (?:send|email)',
-        r'due to (?:the )?(?:user|recipient)s?.? (?:settings?|preferences?|restrictions?)',
+        r'due to (?:the )?(?:user|recipient)\S{0,2} (?:settings?|preferences?|restrictions?)',
         r'has restrictions', r'only accepts? mail from', r'not (?:accepting|accept) (?:mail|messages) from',
         r'recipient (?:has )?chosen to', r'refused by (?:the )?(?:user|recipient)',
         r'rejected for (?:policy )?reasons? by (?:the )?recipient',
@@ -322,6 +323,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'temporary (?:dns|name ?server|name service|lookup) (?:failure|error|problem)',
     )),
     ('hostunknown', (
+        r'bad destination (?:system|host|domain)',  # RFC 3463's wording of x.1.2
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
         r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)',
         r'no such domain', r'name or service not known', r'unrout(?:e)?able (?:mail )?domain',
@@ -495,10 +497,19 @@ def wording(text: str) -> str:
 def _match_text(text: str) -> tuple[str | None, str]:
     """(reason, '', 'weak', 'vague' or 'strong': how the wording named it) for *text*."""
     lowered = wording(text)
+    vague: tuple[str | None, str] = (None, '')
     for reason, strength, pattern in PHRASE_RES:
+        if strength == 'vague':
+            if vague[0] is None and pattern.search(lowered):
+                vague = (reason, strength)
+                # Words that name a reason outright after them ("mailbox
+                # unavailable. Recipient not found") say more: the vague
+                # words are set aside and the rest is read on.
+                lowered = pattern.sub(' ', lowered)
+            continue
         if pattern.search(lowered):
-            return reason, strength
-    return None, ''
+            return (reason, strength) if strength != 'weak' or vague[0] is None else vague
+    return vague
 
 
 def _status_key(status: str | None) -> str | None:
