@@ -491,7 +491,15 @@ def wording(text: str) -> str:
     """*text* as the phrase tables read it: lower case, bounded, without
     addresses and URL fragments ("filtered@example.com" or a help link ending
     in "#userunknown" must not decide the reason) or MTA boilerplate."""
-    return _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text[:MAX_TEXT].lower()))
+    lowered = _NOT_WORDING_RE.sub('\x00', text[:MAX_TEXT].lower())
+    if '\x00' in lowered:
+        # A bare address between words leaves one space, so that they meet
+        # again ("mailbox a@example.org not found").
+        lowered = _REMOVED_RE.sub(' ', lowered)
+    return _BOILERPLATE_RE.sub(' ', lowered)
+
+
+_REMOVED_RE = re.compile(r' ?\x00 ?')
 
 
 def _match_text(text: str) -> tuple[str | None, str]:
