@@ -129,7 +129,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:not permitted|unable|not allowed|not authori[sz]ed|cannot|can.t) to relay',
         r'we do not relay', r'no relaying', r'relaying (?:mail )?(?:to .{1,60} )?(?:is )?not allowed',
         r'relay not permitted', r'not local host', r'relay denied', r'not configured to relay',
-        r'insecure mail relay', r'relaying denied', r'use me .{0,80}as a relay',
+        r'insecure mail relay', r'not an open relay', r'relaying denied', r'use me .{0,80}as a relay',
         r'(?:not|n.t) in my list of allowed rcpthosts',  # qmail's refusal to relay
     )),
     ('hasmoved', (
@@ -151,14 +151,14 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'too many open connections', r'frequency limit',
     )),
     ('mailboxfull', (
-        r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?quota',
+        r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?(?:allowed )?quota', r'space (?:has been |is )?used up', r'mail ?file size exceeds',
         r'quota (?:exceeded|full|violation|limit)', r'exceeds? (?:the |his |her |their )?(?:storage |mailbox |disk )?quota',
         r'exceeded (?:the |his |her |their |its )?(?:storage |mailbox |disk )?(?:quota|storage)',
         r'(?:inbox|account|mailfolder|mail folder|mailbox|box) (?:is |was )?full',
         r'out of (?:storage|disk)? ?quota', r'disk quota', r'insufficient (?:disk )?space in',
         r'not enough (?:storage |disk )?(?:space|storage) (?:in|for)', r'maildir over quota', r'user is over',
         r'mailbox (?:has )?exceeded', r'mailbox exceeds', r'full mailbox', r'storage (?:full|limit)',
-        r'would exceed (?:the )?(?:mailbox )?quota', r'no space left in mailbox', r'overquota',
+        r'would exceed (?:the )?(?:maximum |max )?(?:allowed )?(?:mailbox )?(?:quota|storage)', r'no space left in mailbox', r'overquota',
         r'mail box full', r'boite .{0,20}pleine', r'reached (?:its|the) (?:storage|quota)',
         r'exceed(?:s|ed|ing)? (?:the |his |her |their |its )?(?:storage |mailbox |disk )?quota',
         (r'too (?:many|much) (?:messages|mails?) (?:stored )?(?:on|in) (?:the |this |his |her |their )?'
@@ -208,7 +208,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('requireptr', (
         r'reverse (?:dns|lookup|hostname|address)', r'\bptr\b', r'\brdns\b',
         r'cannot find your (?:reverse )?hostname', r'hostname (?:does not|doesn.t) resolve',
-        r'cannot resolve your', r'unresolvable (?:client )?(?:host)?name', r'no reverse',
+        r'cannot resolve your', r'unresolvable (?:client |relay )?(?:host ?)?name', r'no reverse',
         r'name lookup failed for', r'ip name lookup failed', r'client host .{0,60}unknown',
         r'(?:unable|cannot|could not) to? ?resolve (?:the )?(?:ip|host|client)',
         r'not have (?:a )?(?:valid )?reverse', r'dns (?:name|hostname) .{0,30}does not match',
@@ -231,7 +231,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('spamdetected', (
         r'\bspam(?!haus|cop)', r'\bjunk(?: ?e?-?mail)?\b', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
         r'message (?:was |has been )?(?:classified|identified|detected|flagged) as',
-        r'content filter', r'content (?:reject|refus)', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
+        r'content filter', r'content (?:reject|refus|deni)', r'rejecting (?:mail |message )?content', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',
         r'sorbs', r'scam', r'rejected due to content', r'uribl', r'blacklisted (?:url|link)',
     )),
@@ -239,7 +239,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'polic(?:y|ies) violation', r'violat(?:es|ed|ion of) (?:our |the )?(?:\w+ )?polic',
         r'attachment', r'prohibited', r'executable', r'not allowed (?:content|file)',
         r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
-        r'restricted (?:content|file)', r'(?:local|security|content|email|message) polic(?:y|ies)',
+        r'restricted (?:content|file)', r'(?:local|security|content|email|message|organi[sz]ation(?:al)?) polic(?:y|ies)', r'organi[sz]ational settings',
         r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic', r'by policy',
     )),
     ('suspend:strong', (
@@ -254,7 +254,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:mailbox|account) (?:is )?frozen', r'(?:recipient|user).{0,4} account is (?:blocked|locked|disabled)',
     )),
     ('rejected', (
-        r'sender (?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
+        r'sender (?:e-?mail )?(?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
+        r'sender (?:address |domain )?(?:is |has been )?(?:in (?:my|the|our) )?black ?list', r'\bbatv\b', r'bogus mail from',
+        r'administrative prohibition', r'fully[- ]qualified (?:e-?mail )?address (?:is )?(?:required|needed)',
+        r'need fully[- ]qualified address', r'not owned by (?:the )?(?:auth\w* )?user', r'address is not verified',
+        r'[ée]metteur invalide',
         r'unroutable sender', r'sender verif', r'domain of sender', r'sender domain (?:must|does not|is)',
         r'(?:you are|you.re) sending (?:to/from|from) an address', r'invalid sender', r'bad sender',
         r'not (?:a )?member of', r'envelope sender', r'mail from .{0,40}(?:rejected|refused|denied)',
@@ -300,14 +304,15 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('filtered', (
         # au/EZweb answer "550 : User unknown" (no address) when a domain filter refuses.
-        r'filter', r'\b550 : user unknown', r'badrcptto', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
+        r'filter', r'\b550 : user unknown', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
         r'(?:blocked|refused|rejected) by (?:the )?recipient(?! domain|.s (?:mail )?server|.s domain)',
         r'not authori[sz]ed to (?:send|email)',
-        r'due to (?:the )?(?:user|recipient)\S{0,2} (?:settings?|preferences?|restrictions?)',
-        r'has restrictions', r'only accepts? mail from', r'not (?:accepting|accept) (?:mail|messages) from',
+        r'due to (?:the )?(?:user|recipient)\S{0,2} (?:settings?|preferences?|restrictions?|rules?)',
+        r'has restrictions', r'only accept(?:s|ing)? (?:mail|e-?mail|messages) from', r'refuses? to receive (?:mail|e-?mail|messages)',
+        r'resolver\.rst\.notauthorized', r'not (?:accepting|accept) (?:mail|messages) from',
         r'recipient (?:has )?chosen to', r'refused by (?:the )?(?:user|recipient)',
         r'rejected for (?:policy )?reasons? by (?:the )?recipient',
-        r'is not accepting (?:mail|email)', r'rejected by (?:the )?user',
+        r'is not accepting (?:any )?(?:mail|email)', r'rejected by (?:the )?user',
     )),
     ('notaccept', (
         r'not accepting network messages',  # RFC 3463's wording of x.3.2
@@ -319,7 +324,9 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('networkerror', (
         # The resolver could not get an answer this time (h_errno TRY_AGAIN,
         # SERVFAIL): the domain may well exist, so this is no "host unknown".
-        r'not found, try again', r'temporary failure in name resolution',
+        r'not found, try again', r'temporary failure in name resolution', r'host name lookup failure',
+        r'(?:host|network|destination) (?:is )?(?:unreachable|not reachable)',
+        r'dns records? .{0,60}(?:could not|couldn.t|cannot) be found',
         r'temporary (?:dns|name ?server|name service|lookup) (?:failure|error|problem)',
     )),
     ('hostunknown', (
@@ -332,8 +339,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'recipient domain must exist', r'unrout(?:e)?able address', r'domain (?:is )?(?:invalid|unknown)',
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
-        r'host unreachable', r'all (?:relevant )?mx records point to non-existent hosts',
-        r'couldn.t find any host named', r'host name lookup failure',
+        r'all (?:relevant )?mx records point to non-existent hosts',
+        r'couldn.t find any host named',
     )),
     ('userunknown:strong', (
         # Wording that states the address does not exist, whatever SMTP phase it
@@ -342,12 +349,18 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'invalid recipient', r'check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct',
     )),
     ('userunknown', (
-        r'user (?:is )?unknown', r'unknown (?:user|recipient|local[- ]?part|mailbox|address|account)',
+        r'user (?:is )?unknown', r'unknown (?:virtual )?(?:e-?mail )?(?:user|recipient|local[- ]?part|mailbox|address|account)',
+        r'(?:user|recipient|address) (?:\S+ )?(?:was |is )?not (?:found|known)', r'validrcptto', r'badrcptto', r'badrecipientto',
+        r'no one at this address', r'no longer accepts? (?:mail|e-?mail|messages)', r'not present in (?:the )?directory',
+        r'mailbox is unavailable', r"can.t accept user",
+        r'utilisateur inconnu', r'destinataire inconnu', r'usuario (?:desconocido|inexistente|no existe)',
+        r'no existe (?:ese|dicho|el) usuario', r'no existe dicha persona', r'nessun utente', r'utente (?:sconosciuto|inesistente)',
+        r'(?:empf[aä]nger|benutzer) unbekannt', r'unbekannte[rn]? (?:empf[aä]nger|benutzer)',
         r'no such (?:user|mailbox|recipient|address|account|local user|person)',
         r'(?:user|recipient|mailbox|address|account|addressee) (?:was )?(?:not found|does not exist|doesn.t exist|unknown|not exist|invalid|is invalid)',
         r'(?:invalid|bad|unknown|non-?existent|unavailable) (?:recipient|mailbox|user|address|destination|account)',
         r'does not exist', r'doesn.t exist', r'not a valid (?:recipient|mailbox|user|address)',
-        r'no (?:such )?mail ?box', r'mailbox unavailable', r'bad[_ ](?:recipient|mailbox|address|user)\b',
+        r'no (?:such )?mail ?box', r'mailbox unavailable', r'bad[-_ ](?:recipient|mailbox|address|user)\b',
         r'not an? (?:active|valid|known) (?:e-?mail )?(?:address|mailbox|user|recipient|account)', r'mailbox not (?:found|present|available)',
         r'user not (?:listed|local|here)',
         r'could not be found', r'couldn.t be found', r'not (?:found|listed) in', r'no longer (?:valid|exists?|available)',
@@ -374,7 +387,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'retry timeout', r'(?:failed|after) \d+ (?:delivery )?attempts',
         # Greylisting (RFC 6647): "try again later" by design; a delay, not
         # a refusal of the address.
-        r'gr[ae]y-?list',
+        r'gr[ae]y-?list', r'after (?:multiple|several|many|repeated) (?:retries|attempts)',
+        r'within the allowed (?:queue |delivery |retry )?(?:period|time)',
     )),
     ('networkerror', (
         r'connection (?:was |has been )?(?:refused|reset|lost|dropped|closed|failure|failed)',

@@ -185,6 +185,20 @@ PHRASES = [
     ('mailererror', ('X-Unix; Command died with status 127: "/usr/local/bin/filter". Command output: '
                     'rfc822 parse error')),
     ('syntaxerror', '501 5.5.4 Syntax error in parameters'),
+    # Wordings of other servers and languages (checked against the per-reason
+    # vocabulary of another parser, see docs/detection.rst).
+    ('userunknown', '553 sorry, this recipient is not in my validrcptto list (#5.7.1)'),
+    ('userunknown', '550 Utilisateur inconnu'),
+    ('userunknown', '550 Benutzer unbekannt'),
+    ('userunknown', 'vdeliver: Invalid or unknown virtual user'),
+    ('userunknown', '550 This address no longer accepts mail'),
+    ('mailboxfull', '552 Recipient is over the allowed quota'),
+    ('rejected', '553 BATV validation failure'),
+    ('rejected', '553 Sender address has been blacklisted'),
+    ('networkerror', 'Host is unreachable'),
+    ('expired', 'Unable to deliver message after multiple retries'),
+    ('filtered', '550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized'),
+    ('norelaying', '550 We are not an open relay'),
 ]
 
 
