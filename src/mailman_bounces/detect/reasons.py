@@ -227,6 +227,9 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'\brbl\b', r'dnsbl', r'spamhaus', r'spamcop', r'(?<!not )listed (?:at|on|in|by)',
         r'client host .{0,80}(?:rejected|blocked|refused)',
         r'\b(?:ip|host) (?:address )?.{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
+        # The sending host is said to send spam: about the host, not this message.
+        r'(?:you are|currently|is) sending spam', r'spams? from your (?:ip|host|server|network)',
+        r'like (?:a )?spammer', r'\bips (?:are )?blocked', r'open proxy',
     )),
     ('spamdetected', (
         r'\bspam(?!haus|cop)', r'\bjunk(?: ?e?-?mail)?\b', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
@@ -258,7 +261,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'sender (?:address |domain )?(?:is |has been )?(?:in (?:my|the|our) )?black ?list', r'\bbatv\b', r'bogus mail from',
         r'administrative prohibition', r'fully[- ]qualified (?:e-?mail )?address (?:is )?(?:required|needed)',
         r'need fully[- ]qualified address', r'not owned by (?:the )?(?:auth\w* )?user', r'address is not verified',
-        r'[ée]metteur invalide',
+        r'[ée]metteur invalide', r'delivery not authori[sz]ed',  # RFC 3463's wording of x.7.1
         r'unroutable sender', r'sender verif', r'domain of sender', r'sender domain (?:must|does not|is)',
         r'(?:you are|you.re) sending (?:to/from|from) an address', r'invalid sender', r'bad sender',
         r'not (?:a )?member of', r'envelope sender', r'mail from .{0,40}(?:rejected|refused|denied)',
@@ -275,7 +278,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'sender ip', r'too many bad', r'blocked using', r'service permits', r'invalid ip',
         r'which is an open relay', r'messages from \S+ weren.t sent',
         r'(?:access|connections?) (?:is )?blocked',
-        r'is not allowed to send',
+        r'is not allowed to send', r'(?:helo|ehlo) command rejected',
         r'(?:smtp|mail|outgoing) server of your (?:isp|provider)',
     )),
     ('blocked:vague', (
@@ -345,7 +348,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('userunknown:strong', (
         # Wording that states the address does not exist, whatever SMTP phase it
         # answered (Yahoo and La Poste refuse unknown users after DATA).
-        r"(?:user|recipient) doesn.t have an? .{1,60} account", r'adresse destinataire invalide',
+        r"(?:user|recipient) doesn.?t have an? .{1,60} account", r'adresse destinataire invalide',
         r'invalid recipient', r'check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct',
     )),
     ('userunknown', (
