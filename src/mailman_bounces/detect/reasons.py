@@ -453,7 +453,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
 def compile_phrases(tables: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, str, re.Pattern[str]]]:
     """(reason, strength, one alternation) per table, in order."""
     return [(name.split(':')[0], name.partition(':')[2],
-             re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
+             re.compile('|'.join(f'(?:{phrase})' for phrase in phrases), re.ASCII))
             for name, phrases in tables if phrases]
 
 
