@@ -268,3 +268,22 @@ def _check(reason: str, status: str | None, expected: str, severity: str) -> Non
     assert reason == expected
     permanent = (status or '5')[:1] == '5'
     assert severity_of(reason, permanent).name == severity
+
+
+def test_the_command_is_read_from_a_wrapped_explanation() -> None:
+    # Postfix wraps a long answer, and the server may quote the address again
+    # on the continuation line: the explanation (and the command it names)
+    # goes on until a blank line or the next entry.
+    from mailman_bounces.detect.formats.common import diagnostic_near
+    from mailman_bounces.detect.status import find_command
+    text = ('<a@example.org>: host mx.example.org[192.0.2.1] said: 554 Rcpt\n'
+            '    <a@example.org> does not exist (in reply to end of DATA command)\n'
+            '<b@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown\n'
+            '    (in reply to RCPT TO command)\n')
+    first = diagnostic_near(text, 'a@example.org')
+    assert first is not None
+    assert first.endswith('(in reply to end of DATA command)')
+    assert '<b@example.org>' not in first
+    assert find_command(first) == 'DATA'
+    assert classify(None, first, None, find_command(first), '554') == 'filtered'
+    assert find_command(diagnostic_near(text, 'b@example.org')) == 'RCPT'
