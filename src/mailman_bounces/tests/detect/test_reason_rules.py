@@ -75,9 +75,9 @@ def test_a_detail_of_zero_only_hints(status: str, text: str, reason: str) -> Non
 COMMANDS = [
     # RFC 5321's bare 550 text answering RCPT TO is about the recipient ...
     (None, '550', 'RCPT', '550 Requested action not taken: mailbox unavailable', 'userunknown', 'hard'),
-    (None, '550', 'RCPT', '550 5.7.1 <a@example.org>: Recipient address rejected', 'userunknown', 'hard'),
+    (None, '550', 'RCPT', '550 5.7.1 <anna@example.org>: Recipient address rejected', 'userunknown', 'hard'),
     # ... but a temporary (class 4) refusal is no proof the mailbox is gone.
-    ('4.7.1', '450', 'RCPT', '450 4.7.1 <a@example.org>: Recipient address rejected: Greylisted, try later',
+    ('4.7.1', '450', 'RCPT', '450 4.7.1 <anna@example.org>: Recipient address rejected: Greylisted, try later',
      'expired', 'soft'),
     (None, '450', 'RCPT', '450 Requested action not taken: mailbox unavailable', 'filtered', 'soft'),
     # After DATA the recipient had been accepted: "unknown user" is a filter.
@@ -116,11 +116,11 @@ def test_a_bare_reply_code_hints(reply: str, reason: str) -> None:
 # -- 3. the phrase tables: how servers in general word each reason ----------------
 # No status code and no command: the words alone decide.
 PHRASES = [
-    ('userunknown', '550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table'),
+    ('userunknown', '550 5.1.1 <anna@example.org>: Recipient address rejected: User unknown in local recipient table'),
     ('userunknown', '550-5.1.1 The email account that you tried to reach does not exist.'),
     ('userunknown', '550 Requested action not taken: mailbox unavailable. Recipient not found'),
     ('userunknown', '550 No Such User Here'),
-    ('userunknown', '550 Unknown local part a in <a@example.org>'),
+    ('userunknown', '550 Unknown local part a in <anna@example.org>'),
     ('userunknown', '511 sorry, no mailbox here by that name (#5.1.1 - chkuser)'),
     ('userunknown', '550 Mailbox not found'),
     ('userunknown', '550 Invalid Recipient'),
@@ -131,9 +131,9 @@ PHRASES = [
     # "rejected by the server" without saying what was blocked.
     ('userunknown', '550 Rejected by the server: user unknown'),
     ('userunknown', '550 mailbox a@example.org not found, blocked'),
-    ('mailboxfull', '552 5.2.2 <a@example.org>: Recipient address rejected: Mailbox is full'),
+    ('mailboxfull', '552 5.2.2 <anna@example.org>: Recipient address rejected: Mailbox is full'),
     ('mailboxfull', '452 4.2.2 The email account that you tried to reach is over quota.'),
-    ('mailboxfull', '552 RCPT TO:<a@example.org> Mailbox disk quota exceeded'),
+    ('mailboxfull', '552 RCPT TO:<anna@example.org> Mailbox disk quota exceeded'),
     ('mailboxfull', "550 Quota exceeded. The user's mailbox has reached its storage limit."),
     ('mailboxfull', '550 Mailbox quota usage exceeded'),
     ('mailboxfull', 'Error: User\'s Disk Quota Exceeded; too much mail stored in his mailbox'),
@@ -160,7 +160,7 @@ PHRASES = [
     ('mesgtoobig', '552 Message exceeds maximum fixed size'),
     ('mesgtoobig', '553 Exceeded maximum inbound message size'),
     ('mesgtoobig', '554 5.7.1 Message Rejected Class=size limit=15728640'),
-    ('norelaying', '554 5.7.1 <a@example.org>: Relay access denied'),
+    ('norelaying', '554 5.7.1 <anna@example.org>: Relay access denied'),
     ('norelaying', "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"),
     ('rejected', '553 5.1.8 <x@example.net>... Domain of sender address x@example.net does not exist'),
     ('rejected', '550 Sender verify failed'),
@@ -179,7 +179,7 @@ PHRASES = [
     ('contenterror', '554 5.6.0 Invalid MIME structure'),
     ('policyviolation', '550 5.7.1 Message rejected due to local policy'),
     ('expired', 'retry timeout exceeded'),
-    ('expired', '450 4.2.0 <a@example.org>: Recipient address rejected: Greylisted, see RFC 6647'),
+    ('expired', '450 4.2.0 <anna@example.org>: Recipient address rejected: Greylisted, see RFC 6647'),
     # The local delivery program failed: what its output quotes is not the cause.
     ('mailererror', 'Command died with status 1: "/usr/bin/procmail". Command output: procmail: Missing header'),
     ('mailererror', ('X-Unix; Command died with status 127: "/usr/local/bin/filter". Command output: '
@@ -210,7 +210,7 @@ def test_the_phrase_tables(reason: str, text: str) -> None:
 def test_words_that_name_no_reason_are_onhold_and_no_words_undefined() -> None:
     # Any text the server gave, even only the address, is something said:
     # 'onhold'; nothing at all is 'undefined'.  Both weigh the same.
-    assert classify(None, '<a@example.org>') == 'onhold'
+    assert classify(None, '<anna@example.org>') == 'onhold'
     assert classify(None, 'The following recipients did not receive your message') == 'onhold'
     assert classify(None, None) == 'undefined'
     assert classify(None, '') == 'undefined'
@@ -276,14 +276,14 @@ def test_the_command_is_read_from_a_wrapped_explanation() -> None:
     # goes on until a blank line or the next entry.
     from mailman_bounces.detect.formats.common import diagnostic_near
     from mailman_bounces.detect.status import find_command
-    text = ('<a@example.org>: host mx.example.org[192.0.2.1] said: 554 Rcpt\n'
-            '    <a@example.org> does not exist (in reply to end of DATA command)\n'
-            '<b@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown\n'
+    text = ('<anna@example.org>: host mx.example.org[192.0.2.1] said: 554 Rcpt\n'
+            '    <anna@example.org> does not exist (in reply to end of DATA command)\n'
+            '<bert@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown\n'
             '    (in reply to RCPT TO command)\n')
-    first = diagnostic_near(text, 'a@example.org')
+    first = diagnostic_near(text, 'anna@example.org')
     assert first is not None
     assert first.endswith('(in reply to end of DATA command)')
-    assert '<b@example.org>' not in first
+    assert '<bert@example.org>' not in first
     assert find_command(first) == 'DATA'
     assert classify(None, first, None, find_command(first), '554') == 'filtered'
-    assert find_command(diagnostic_near(text, 'b@example.org')) == 'RCPT'
+    assert find_command(diagnostic_near(text, 'bert@example.org')) == 'RCPT'
