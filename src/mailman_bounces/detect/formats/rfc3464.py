@@ -145,4 +145,8 @@ def enrich_from_text(mail: Mail, recipients: list[Found]) -> None:
         if not found.diagnostic:
             found.diagnostic = near
         found.command = find_command(found.diagnostic) or find_command(near) or session_command
+        if found.command is None and near:
+            # A long answer (Gmail's six-line 550-5.7.26) pushes the MTA's
+            # "(in reply to end of DATA command)" past the lines kept.
+            found.command = find_command(diagnostic_near(text, found.address, found.original, max_lines=20))
 

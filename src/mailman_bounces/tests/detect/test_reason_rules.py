@@ -287,3 +287,17 @@ def test_the_command_is_read_from_a_wrapped_explanation() -> None:
     assert find_command(first) == 'DATA'
     assert classify(None, first, None, find_command(first), '554') == 'filtered'
     assert find_command(diagnostic_near(text, 'bert@example.org')) == 'RCPT'
+
+
+@pytest.mark.parametrize(('text', 'command'), [
+    ('SMTP error from remote server for TEXT command, host: mx.example.org reason: 550 5.2.0 rejected', 'DATA'),
+    ('SMTP Server <192.0.2.1> refused to accept your message (DATA), with the following error', 'DATA'),
+    ('Sorry, no SMTP connection got far enough; most progress was RCPT TO response; remote host said: 550',
+     'RCPT'),
+    ('SMTP error from remote server for RCPT TO command, host: mx.example.org reason: 550 5.1.1', 'RCPT'),
+    ('SMTP error from remote server for MAIL FROM command, host: mx.example.org reason: 550 5.1.8', 'MAIL'),
+    ('SMTP error from remote server after RCPT command: host mx.example.org: 550 user unknown', 'RCPT'),
+])
+def test_how_mtas_name_the_command(text: str, command: str) -> None:
+    from mailman_bounces.detect.status import find_command
+    assert find_command(text) == command
