@@ -621,6 +621,11 @@ def _by_command(command: str | None, text_reason: str | None, strength: str,
                               or (text_reason == 'blocked' and strength == 'vague')):
         # Refused in answer to MAIL FROM: it is the sender that was rejected.
         return 'rejected'
+    if command == 'HELO' and (text_reason is None or strength == 'vague') and not temporary:
+        # Refused at the greeting or in answer to HELO/EHLO, before any
+        # sender or recipient was named: it is the connecting host that was
+        # refused.
+        return 'blocked'
     if command == 'RCPT' and text_reason in ('userunknown', 'filtered') and strength == 'vague' \
             and not temporary:
         # Refused in answer to RCPT TO with RFC 5321's bare "mailbox

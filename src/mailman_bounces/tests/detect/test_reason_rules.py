@@ -90,6 +90,11 @@ COMMANDS = [
     (None, '553', 'MAIL', '553 Requested action not taken: mailbox name not allowed', 'rejected', 'soft'),
     # ... unless the words name another cause.
     ('5.7.0', '530', 'MAIL', '530 5.7.0 Must issue a STARTTLS command first', 'securityerror', 'soft'),
+    # Refused at HELO/EHLO, before any address was named: the client host.
+    (None, '554', 'HELO', '554 Access denied', 'blocked', 'soft'),
+    (None, '550', 'HELO', '550 Requested action not taken', 'blocked', 'soft'),
+    # ... but a temporary failure there is not a block.
+    (None, '421', 'HELO', '421 Connection timed out', 'expired', 'soft'),
 ]
 
 
