@@ -111,7 +111,7 @@ HINT_STATUS = {
 PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('userunknown:strong', (
         # Microsoft's directory-based edge blocking: the recipient is not in the directory.
-        r'recipient address rejected: access denied',
+        r'recipient address rejected: access denied(?![.,;:]? *(?:by|due|because|for|per|as)\b)',
     )),
     ('spamdetected', (
         # The server says outright that it judged the message spam; advice that
