@@ -440,9 +440,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         # in the queue too long": the cause, if stated, is in the lines before.
         r'in the queue too long', r'not going to try again',
     )),
-    ('systemerror:weak', (
-        r'try again later',
-    )),
     ('onhold', ()),
 ]
 
@@ -605,6 +602,10 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     if action and action.startswith(('delayed', 'expired')) and not text_reason:
         return 'expired'    # still queued (or given up) with nothing said about why
     hint = HINT_STATUS.get(key) if key else None                       # 5
+    if key == '4.1' and reply_code:
+        # x.4.1 is "no answer from host" (RFC 3463): a server that answered
+        # with a reply code contradicts it, so it hints nothing.
+        hint = None
     if text_reason and key and key.endswith('.0'):
         # RFC 3463: a detail of 0 is "other or undefined" status within the
         # subject; even vague wording says more than that.

@@ -66,6 +66,21 @@ DETAIL_ZERO = [
 ]
 
 
+# x.4.1 is "no answer from host": a server that answered with a reply code
+# contradicts it, and "try again later" is advice, not a cause.
+CONTRADICTED = [
+    ('5.4.1', '541 5.4.1 Mail rejected by destination domain', 'onhold'),
+    ('4.3.0', '451 4.3.0 Could not be delivered due to a recipient error. Please try again later.', 'onhold'),
+    ('4.4.1', 'No answer from host', 'expired'),
+]
+
+
+@pytest.mark.parametrize(('status', 'text', 'reason'), CONTRADICTED)
+def test_a_hint_the_answer_contradicts_is_dropped(status: str, text: str, reason: str) -> None:
+    reply = text[:3] if text[:3].isdigit() else None
+    assert classify(status, text, None, None, reply) == reason
+
+
 @pytest.mark.parametrize(('status', 'text', 'reason'), DETAIL_ZERO)
 def test_a_detail_of_zero_only_hints(status: str, text: str, reason: str) -> None:
     assert classify(status, text) == reason
