@@ -243,7 +243,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'attachment', r'prohibited', r'executable', r'not allowed (?:content|file)',
         r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
         r'restricted (?:content|file)', r'(?:local|security|content|email|message|organi[sz]ation(?:al)?) polic(?:y|ies)', r'organi[sz]ational settings',
-        r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic', r'by policy',
+        r'policy reasons?', r'due to (?:a )?polic', r'\b(?:our|site|local) polic(?:y|ies)\b', r'against (?:our |the )?polic', r'by policy',
     )),
     ('suspend:strong', (
         r'mailbox (?:is )?(?:currently |temporarily )?suspended', r'account (?:is |has been )?suspended',
@@ -335,10 +335,12 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('hostunknown', (
         r'bad destination (?:system|host|domain)',  # RFC 3463's wording of x.1.2
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
-        r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)',
+        # ... but not "does not exist in our policy list": a list is no DNS.
+        (r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)'
+        r'(?! in (?:our|the|my|this|any|local)\b)'),
         r'no such domain', r'name or service not known', r'unrout(?:e)?able (?:mail )?domain',
         r'illegal host', r'dns lookup failure', r'host \S+ not found',
-        r'(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn.t) exist', r'host or domain name not found', r'nxdomain',
+        r'(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'host or domain name not found', r'nxdomain',
         r'recipient domain must exist', r'unrout(?:e)?able address', r'domain (?:is )?(?:invalid|unknown)',
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
@@ -362,7 +364,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'no such (?:user|mailbox|recipient|address|account|local user|person)',
         r'(?:user|recipient|mailbox|address|account|addressee) (?:was )?(?:not found|does not exist|doesn.t exist|unknown|not exist|invalid|is invalid)',
         r'(?:invalid|bad|unknown|non-?existent|unavailable) (?:recipient|mailbox|user|address|destination|account)',
-        r'does not exist', r'doesn.t exist', r'not a valid (?:recipient|mailbox|user|address)',
+        r'(?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'not a valid (?:recipient|mailbox|user|address)',
         r'no (?:such )?mail ?box', r'mailbox unavailable', r'bad[-_ ](?:recipient|mailbox|address|user)\b',
         r'not an? (?:active|valid|known) (?:e-?mail )?(?:address|mailbox|user|recipient|account)', r'mailbox not (?:found|present|available)',
         r'user not (?:listed|local|here)',

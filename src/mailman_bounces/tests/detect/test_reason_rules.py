@@ -199,6 +199,8 @@ PHRASES = [
     ('contenterror', '554 5.6.0 Invalid MIME structure'),
     ('policyviolation', '550 5.7.1 Message rejected due to local policy'),
     ('policyviolation', '554 5.7.1 <a@example.org>: Recipient address rejected: Access denied by policy'),
+    # A policy list is not DNS: a name missing from it is no unknown host.
+    ('policyviolation', '550 5.7.1 example.net: Domain does not exist in our policy list'),
     ('expired', 'retry timeout exceeded'),
     ('expired', '450 4.2.0 <anna@example.org>: Recipient address rejected: Greylisted, see RFC 6647'),
     # The local delivery program failed: what its output quotes is not the cause.
