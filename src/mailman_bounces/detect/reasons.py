@@ -340,7 +340,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?! in (?:our|the|my|this|any|local)\b)'),
         r'no such domain', r'name or service not known', r'unrout(?:e)?able (?:mail )?domain',
         r'illegal host', r'dns lookup failure', r'host \S+ not found',
-        r'(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'host or domain name not found', r'nxdomain',
+        r'[a-z0-9-]\.[a-z]{2,}\.? (?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'host or domain name not found', r'nxdomain',
         r'recipient domain must exist', r'unrout(?:e)?able address', r'domain (?:is )?(?:invalid|unknown)',
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
