@@ -248,6 +248,7 @@ def _results(ours: Score, flufl_hits: int, flufl_total: int, engine_rate: float,
         'reason': ours.ratio('reason_agree'),
         'reason_excluding_disputed': ours.reason_agree / (ours.matched - len(disputed_reasons)),
         'hard_soft': ours.ratio('hard_agree'),
+        'weight': ours.ratio('weight_agree'),
         'status_class_of_all': ours.ratio_of_all('status_agree'),
         'reason_of_all': ours.ratio_of_all('reason_agree'),
         'hard_soft_of_all': ours.ratio_of_all('hard_agree'),
@@ -284,6 +285,7 @@ def render(results: dict[str, object], ours: Score) -> str:
         ('Reason agrees (recipients found by both)', pct('reason')),
         ('  same, disputed reasons excluded', pct('reason_excluding_disputed')),
         ('Hard/soft agrees with hardbounce (found by both)', pct('hard_soft')),
+        ("Weight as Sisimai's reason would be charged", pct('weight')),
         ('  the three above over all Sisimai recipients', all_three),
         ('Non-bounces reported as bounce', str(len(results['non_bounces_reported_as_bounce']))),  # type: ignore[arg-type]
         ('Inputs raising an exception', str(results['inputs_raising'])),
@@ -354,6 +356,7 @@ def _beyond_table(results: dict[str, object]) -> list[str]:
              str(figures['engine_bounces_found']), str(figures['flufl_bounces_found'])),  # type: ignore[index]
             (f'{name}: status class / reason / hard-soft agree',
              ' / '.join(_pct(figures[k]) for k in ('status_class', 'reason', 'hard_soft')), ''),  # type: ignore[index]
+            (f"{name}: weight as Sisimai's reason would be charged", _pct(figures['weight']), ''),  # type: ignore[index]
             (f'{name}: non-bounces reported as bounce',
              f"{len(figures['non_bounces_as_bounce'])} of {figures['non_bounces']}",  # type: ignore[index, arg-type]
              str(len(figures['flufl_non_bounces_as_bounce']))),  # type: ignore[index, arg-type]

@@ -108,6 +108,7 @@ def oracle_figures(corpus: str) -> dict[str, object]:
         'exact': result.ratio('exact'), 'status_class': result.ratio('status_agree'),
         'reason': (result.reason_agree + equivalent) / result.matched if result.matched else 0.0,
         'hard_soft': result.ratio('hard_agree'),
+        'weight': result.ratio('weight_agree'),
         'flufl_exact': flufl_exact_count(bounces) / result.messages if result.messages else 0.0,
         'engine_bounces_found': engine_found, 'flufl_bounces_found': flufl_found,
         'non_bounces': len(not_bounces), 'non_bounces_as_bounce': wrongly,

@@ -13,12 +13,35 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
+from configparser import ConfigParser
 from dataclasses import dataclass, field
 
 from mailman_bounces.detect import Recipient, Report, Severity
 from mailman_bounces.detect.scan import split_mbox
 
 IGNORED_REASONS = ('delivered', 'vacation')
+NO_FAILURE = ('delivered', 'vacation', 'feedback')
+SOFT_CAP = 0.5  # policy.scoring: a soft failure never weighs more
+
+
+def default_weights() -> dict[str, float]:
+    """The [weights] section of the plugin's settings schema (the defaults)."""
+    schema = ConfigParser(interpolation=None, comment_prefixes=('#',))
+    here = os.path.dirname(os.path.abspath(__file__))
+    schema.read(os.path.join(here, '..', 'src', 'mailman_bounces', 'config', 'schema.cfg'), encoding='utf-8')
+    return {name: float(value) for name, value in schema['weights'].items()}
+
+
+WEIGHTS = default_weights()
+
+
+def weight(reason: str, hard: bool) -> float:
+    """What one bounce of *reason* adds to a score with the default weights
+    (the mailman score mode, ``policy.scoring.event_weight``)."""
+    if reason in NO_FAILURE:
+        return 0.0
+    value = WEIGHTS.get(reason, WEIGHTS.get('undefined', 0.5))
+    return value if hard else min(value, SOFT_CAP)
 
 
 @dataclass(slots=True)
@@ -40,6 +63,7 @@ class Score:
     status_agree: int = 0
     reason_agree: int = 0
     hard_agree: int = 0
+    weight_agree: int = 0
     misses: list[str] = field(default_factory=list)
     reason_misses: list[str] = field(default_factory=list)
 
@@ -131,3 +155,6 @@ def _score_fields(result: Score, case: Case, recipient: Recipient, record: dict[
                                     f'[{recipient.status}] {(recipient.diagnostic or "")[:160]}')
     if (recipient.severity is Severity.hard) == bool(record.get('hardbounce')):
         result.hard_agree += 1
+    if weight(recipient.reason, recipient.severity is Severity.hard) == \
+            weight(str(record['reason']), bool(record.get('hardbounce'))):
+        result.weight_agree += 1

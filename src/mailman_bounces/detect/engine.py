@@ -185,6 +185,11 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
             status = better
     reply_code = found.reply_code or find_reply_code(bare_diagnostic)
     action = normalise_action(found.action)
+    will_retry = action is None and (retrying or says_will_retry(diagnostic))
+    # What the reason rules are told of the action when the report states
+    # none: a notice that says it will retry, or a format that knows the
+    # sender has not given up (an Exim delay warning), reports a delay.
+    told_action = action or ('delayed' if will_retry or found.permanent is False else None)
     reason = found.reason or None
     command = found.command or find_command(diagnostic)
     def provider() -> str | None:
@@ -194,7 +199,7 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
     if status is None:
         klass = _class_without_status(found, reply_code, action)
         if reason is None:
-            reason = classify(None, diagnostic, action, command, reply_code, provider) \
+            reason = classify(None, diagnostic, told_action, command, reply_code, provider) \
                 if klass != '2' else 'delivered'
         status = _code_for(klass, reason)
     if reason is None:
@@ -205,9 +210,9 @@ def complete(found: Found, detector: str, retrying: bool = False) -> Recipient |
         if not cause or cause[0] != status[0]:  # type: ignore[index]
             cause = status
         reason = 'delivered' if status and status[0] == '2' else \
-            classify(cause, diagnostic, action, command, reply_code, provider)
+            classify(cause, diagnostic, told_action, command, reply_code, provider)
     if action is None:
-        action = _action_of(found, status, reason, retrying or says_will_retry(diagnostic))
+        action = _action_of(found, status, reason, will_retry)
     permanent = status is not None and status[0] == '5'
     return Recipient(
         address=address,

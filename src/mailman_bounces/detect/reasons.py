@@ -92,7 +92,7 @@ DECISIVE_STATUS = {
 # Status codes that only hint at a reason: used when no phrase matches.
 HINT_STATUS = {
     '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown',
-    '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror', '3.0': 'systemerror',
+    '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
     '4.6': 'networkerror', '5.0': 'syntaxerror', '6.0': 'contenterror', '5.1': 'syntaxerror', '5.2': 'syntaxerror',
@@ -111,7 +111,7 @@ HINT_STATUS = {
 PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('userunknown:strong', (
         # Microsoft's directory-based edge blocking: the recipient is not in the directory.
-        r'recipient address rejected: access denied',
+        r'recipient address rejected: access denied(?![.,;:]? *(?:by|due|because|for|per|as)\b)',
     )),
     ('spamdetected', (
         # The server says outright that it judged the message spam; advice that
@@ -129,7 +129,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:not permitted|unable|not allowed|not authori[sz]ed|cannot|can.t) to relay',
         r'we do not relay', r'no relaying', r'relaying (?:mail )?(?:to .{1,60} )?(?:is )?not allowed',
         r'relay not permitted', r'not local host', r'relay denied', r'not configured to relay',
-        r'insecure mail relay', r'relaying denied', r'use me .{0,80}as a relay',
+        r'insecure mail relay', r'not an open relay', r'relaying denied', r'use me .{0,80}as a relay',
         r'(?:not|n.t) in my list of allowed rcpthosts',  # qmail's refusal to relay
     )),
     ('hasmoved', (
@@ -140,7 +140,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'reputation', r'poor sending', r'user complaints', r'sending ip .{0,40}(?:low|poor)',
     )),
     ('speeding', (
-        r'(?<!connection )rate limit', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
+        r'(?<!connection )rate limit', r'too much mail from', r'(?:sending|message|receiving) rate', r'rate (?:that|of)',
         r'throttl', r'too fast', r'too many (?:messages|mails|emails|recipients) (?:from|sent)',
         r'too many (?:messages|mails|emails|recipients) in (?:a short|an? |the last |one )', r'slow down', r'exceeded (?:the )?(?:hourly|daily) (?:sending )?(?:limit|quota)',
         r'sending limits?', r'(?:per|this|an|each|the last) (?:hour|minute|day)\b',
@@ -151,14 +151,14 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'too many open connections', r'frequency limit',
     )),
     ('mailboxfull', (
-        r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?quota',
+        r'mail ?box (?:is )?(?:full|over)', r'mailbox size limit', r'over (?:the |his |her )?(?:allowed )?quota', r'space (?:has been |is )?used up', r'mail ?file size exceeds',
         r'quota (?:exceeded|full|violation|limit)', r'exceeds? (?:the |his |her |their )?(?:storage |mailbox |disk )?quota',
         r'exceeded (?:the |his |her |their |its )?(?:storage |mailbox |disk )?(?:quota|storage)',
         r'(?:inbox|account|mailfolder|mail folder|mailbox|box) (?:is |was )?full',
         r'out of (?:storage|disk)? ?quota', r'disk quota', r'insufficient (?:disk )?space in',
         r'not enough (?:storage |disk )?(?:space|storage) (?:in|for)', r'maildir over quota', r'user is over',
         r'mailbox (?:has )?exceeded', r'mailbox exceeds', r'full mailbox', r'storage (?:full|limit)',
-        r'would exceed (?:the )?(?:mailbox )?quota', r'no space left in mailbox', r'overquota',
+        r'would exceed (?:the )?(?:maximum |max )?(?:allowed )?(?:mailbox )?(?:quota|storage)', r'no space left in mailbox', r'overquota',
         r'mail box full', r'boite .{0,20}pleine', r'reached (?:its|the) (?:storage|quota)',
         r'exceed(?:s|ed|ing)? (?:the |his |her |their |its )?(?:storage |mailbox |disk )?quota',
         (r'too (?:many|much) (?:messages|mails?) (?:stored )?(?:on|in) (?:the |this |his |her |their )?'
@@ -177,19 +177,29 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'message length exceeds', r'message file too big', r'larger than .{0,40}(?:limit|allowed)',
         r'size of (?:the )?message', r'exceeds? (?:the )?(?:fixed )?maximum message size',
         r'message too large', r'mail too large', r'email is too large',
+        r'(?<!mailbox )(?<!quota )\bsize limit\b',
+        r'exceeds? (?:the |our )?(?:fixed )?(?:maximum|max)\b(?:(?!mailbox|quota|storage|disk)[\w ]){0,20}\bsize',
+        r'exceed(?:s|ed|ing)? (?:the |our |your )?(?:maximum|max|allowed|permitted)\b[\w ]{0,20}(?:message|mail) size',
     )),
     ('systemfull', (
         r'insufficient system storage', r'(?:mail )?system (?:is )?full', r'disk (?:is )?full',
         r'out of disk space', r'no space left on device', r'not enough (?:system )?storage',
         r'insufficient (?:disk )?space(?! in)',
     )),
+    ('mailererror', (
+        # The local delivery program (a pipe, procmail, a filter script)
+        # failed: whatever its output quotes ("Missing header", "RFC822 parse
+        # error") is about that program, not a verdict on the message.
+        r'command died', r'x-unix;', r'\bprocmail\b', r'command output', r'child process',
+        r'unknown mailer', r'program (?:not found|exited|failed)', r'\bpipe to \|',
+    )),
     ('authfailure', (
         # SPF, DKIM or DMARC named together with a verdict: the name alone
         # (a header called DKIM-Signature, advice to publish SPF) is no failure.
-        (r'\b(?:spf|dkim|dmarc)\b.{0,40}(?:fail|reject|refus|invalid|not pass|did not|check|polic|'
+        (r'\b(?:spf|dkim|dmarc)\b(?!-signature).{0,40}(?:fail|reject|refus|invalid|not pass|did not|check|polic|'
         r'alignment|quarantine|softfail|permerror|temperror|none\b)'),
         (r'(?:fail|reject|invalid|bad|not pass|did not pass|violat|not allowed|not permitted|not authori)'
-        r'\w*.{0,40}\b(?:spf|dkim|dmarc)\b'),
+        r'\w*.{0,40}\b(?:spf|dkim|dmarc)\b(?!-signature)'),
         r'sender policy framework', r'domainkeys',
         r'authentication (?:check|checks) failed', r'unauthenticated email',
         r'is not authorized to send on behalf', r'not permitted by domain',
@@ -198,7 +208,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     ('requireptr', (
         r'reverse (?:dns|lookup|hostname|address)', r'\bptr\b', r'\brdns\b',
         r'cannot find your (?:reverse )?hostname', r'hostname (?:does not|doesn.t) resolve',
-        r'cannot resolve your', r'unresolvable (?:client )?(?:host)?name', r'no reverse',
+        r'cannot resolve your', r'unresolvable (?:client |relay )?(?:host ?)?name', r'no reverse',
         r'name lookup failed for', r'ip name lookup failed', r'client host .{0,60}unknown',
         r'(?:unable|cannot|could not) to? ?resolve (?:the )?(?:ip|host|client)',
         r'not have (?:a )?(?:valid )?reverse', r'dns (?:name|hostname) .{0,30}does not match',
@@ -217,11 +227,14 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'\brbl\b', r'dnsbl', r'spamhaus', r'spamcop', r'(?<!not )listed (?:at|on|in|by)',
         r'client host .{0,80}(?:rejected|blocked|refused)',
         r'\b(?:ip|host) (?:address )?.{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
+        # The sending host is said to send spam: about the host, not this message.
+        r'(?:you are|currently|is) sending spam', r'spams? from your (?:ip|host|server|network)',
+        r'like (?:a )?spammer', r'\bips (?:are )?blocked', r'open proxy',
     )),
     ('spamdetected', (
-        r'\bspam(?!haus|cop)', r'\bjunk', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
+        r'\bspam(?!haus|cop)', r'\bjunk(?: ?e?-?mail)?\b', r'unsolicited', r'bulk (?:e-?mail|mail)', r'mail appears to be',
         r'message (?:was |has been )?(?:classified|identified|detected|flagged) as',
-        r'content filter', r'content (?:reject|refus)', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
+        r'content filter', r'content (?:reject|refus|deni)', r'rejecting (?:mail |message )?content', r'\buce\b', r'scored? (?:too )?high', r'suspicious',
         r'phishing', r'message content rejected', r'contains? (?:a )?(?:url|link)',
         r'sorbs', r'scam', r'rejected due to content', r'uribl', r'blacklisted (?:url|link)',
     )),
@@ -229,8 +242,8 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'polic(?:y|ies) violation', r'violat(?:es|ed|ion of) (?:our |the )?(?:\w+ )?polic',
         r'attachment', r'prohibited', r'executable', r'not allowed (?:content|file)',
         r'dangerous', r'banned (?:file|content|attachment)', r'message (?:was )?not accepted',
-        r'restricted (?:content|file)', r'(?:local|security|content|email|message) polic(?:y|ies)',
-        r'policy reasons?', r'due to (?:a )?polic', r'against (?:our |the )?polic', r'by policy',
+        r'restricted (?:content|file)', r'(?:local|security|content|email|message|organi[sz]ation(?:al)?) polic(?:y|ies)', r'organi[sz]ational settings',
+        r'policy reasons?', r'due to (?:a )?polic', r'\b(?:our|site|local) polic(?:y|ies)\b', r'against (?:our |the )?polic', r'by policy',
     )),
     ('suspend:strong', (
         r'mailbox (?:is )?(?:currently |temporarily )?suspended', r'account (?:is |has been )?suspended',
@@ -244,7 +257,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:mailbox|account) (?:is )?frozen', r'(?:recipient|user).{0,4} account is (?:blocked|locked|disabled)',
     )),
     ('rejected', (
-        r'sender (?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
+        r'sender (?:e-?mail )?(?:address |domain )?(?:was |is )?(?:rejected|refused|denied|unknown|invalid|not allowed|blocked)',
+        r'sender (?:address |domain )?(?:is |has been )?(?:in (?:my|the|our) )?black ?list', r'\bbatv\b', r'bogus mail from',
+        r'administrative prohibition', r'fully[- ]qualified (?:e-?mail )?address (?:is )?(?:required|needed)',
+        r'need fully[- ]qualified address', r'not owned by (?:the )?(?:auth\w* )?user', r'address is not verified',
+        r'[ée]metteur invalide', r'delivery not authori[sz]ed',  # RFC 3463's wording of x.7.1
         r'unroutable sender', r'sender verif', r'domain of sender', r'sender domain (?:must|does not|is)',
         r'(?:you are|you.re) sending (?:to/from|from) an address', r'invalid sender', r'bad sender',
         r'not (?:a )?member of', r'envelope sender', r'mail from .{0,40}(?:rejected|refused|denied)',
@@ -257,12 +274,11 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'(?:ip|host|address) .{0,40}(?:is |has been )?(?:blocked|banned|blacklisted|blocklisted)',
         r'dynamic (?:ip|address|pool)', r'dial-?up', r'residential',
         r'refused to talk', r'connection (?:refused|rejected) (?:by|from)', r'not allowed to connect',
-        r'banned', r'ip addresses? .{0,40}(?:not allowed|rejected)',
+        r'ip addresses? .{0,40}(?:not allowed|rejected)',
         r'sender ip', r'too many bad', r'blocked using', r'service permits', r'invalid ip',
         r'which is an open relay', r'messages from \S+ weren.t sent',
-        r'(?:access|connections?) (?:is )?blocked', r'server refused',
-        r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
-        r'is not allowed to send', r'blocked by', r'\bblocked\b',
+        r'(?:access|connections?) (?:is )?blocked',
+        r'is not allowed to send', r'(?:helo|ehlo) command rejected',
         r'(?:smtp|mail|outgoing) server of your (?:isp|provider)',
     )),
     ('blocked:vague', (
@@ -291,14 +307,15 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     )),
     ('filtered', (
         # au/EZweb answer "550 : User unknown" (no address) when a domain filter refuses.
-        r'filter', r'\b550 : user unknown', r'badrcptto', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
+        r'filter', r'\b550 : user unknown', r'recipient (?:has )?(?:blocked|refused|rejected) (?:you|this|the|your|mail)',
         r'(?:blocked|refused|rejected) by (?:the )?recipient(?! domain|.s (?:mail )?server|.s domain)',
         r'not authori[sz]ed to (?:send|email)',
-        r'due to (?:the )?(?:user|recipient)s?.? (?:settings?|preferences?|restrictions?)',
-        r'has restrictions', r'only accepts? mail from', r'not (?:accepting|accept) (?:mail|messages) from',
+        r'due to (?:the )?(?:user|recipient)\S{0,2} (?:settings?|preferences?|restrictions?|rules?)',
+        r'has restrictions', r'only accept(?:s|ing)? (?:mail|e-?mail|messages) from', r'refuses? to receive (?:mail|e-?mail|messages)',
+        r'resolver\.rst\.notauthorized', r'not (?:accepting|accept) (?:mail|messages) from',
         r'recipient (?:has )?chosen to', r'refused by (?:the )?(?:user|recipient)',
         r'rejected for (?:policy )?reasons? by (?:the )?recipient',
-        r'is not accepting (?:mail|email)', r'rejected by (?:the )?user',
+        r'is not accepting (?:any )?(?:mail|email)', r'rejected by (?:the )?user',
     )),
     ('notaccept', (
         r'not accepting network messages',  # RFC 3463's wording of x.3.2
@@ -307,31 +324,48 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'no smtp service', r'null mx', r'no mx (?:found|record)',
         r'(?:couldn.t|could not|unable to) find (?:a|any) mail exchanger',
     )),
+    ('networkerror', (
+        # The resolver could not get an answer this time (h_errno TRY_AGAIN,
+        # SERVFAIL): the domain may well exist, so this is no "host unknown".
+        r'not found, try again', r'temporary failure in name resolution', r'host name lookup failure',
+        r'(?:host|network|destination) (?:is )?(?:unreachable|not reachable)',
+        r'dns records? .{0,60}(?:could not|couldn.t|cannot) be found',
+        r'temporary (?:dns|name ?server|name service|lookup) (?:failure|error|problem)',
+    )),
     ('hostunknown', (
+        r'bad destination (?:system|host|domain)',  # RFC 3463's wording of x.1.2
         r'host (?:or domain name )?(?:unknown|not found)', r'unknown (?:host|domain)',
-        r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)',
+        # ... but not "does not exist in our policy list": a list is no DNS.
+        (r'domain (?:name )?(?:not found|does not exist|doesn.t exist|is not reachable|must exist|not exist)'
+        r'(?! in (?:our|the|my|this|any|local)\b)'),
         r'no such domain', r'name or service not known', r'unrout(?:e)?able (?:mail )?domain',
         r'illegal host', r'dns lookup failure', r'host \S+ not found',
-        r'(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn.t) exist', r'host or domain name not found', r'nxdomain',
+        r'[a-z0-9-]\.[a-z]{2,}\.? (?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'host or domain name not found', r'nxdomain',
         r'recipient domain must exist', r'unrout(?:e)?able address', r'domain (?:is )?(?:invalid|unknown)',
         r'dns error', r'domain lookup failed', r'non-existent (?:host|domain)',
         r'domain .{0,60}(?:is not|isn.t) (?:a )?(?:valid|hosted|served|local)',
-        r'host unreachable', r'all (?:relevant )?mx records point to non-existent hosts',
-        r'couldn.t find any host named', r'host name lookup failure',
+        r'all (?:relevant )?mx records point to non-existent hosts',
+        r'couldn.t find any host named',
     )),
     ('userunknown:strong', (
         # Wording that states the address does not exist, whatever SMTP phase it
         # answered (Yahoo and La Poste refuse unknown users after DATA).
-        r"(?:user|recipient) doesn.t have an? .{1,60} account", r'adresse destinataire invalide',
+        r"(?:user|recipient) doesn.?t have an? .{1,60} account", r'adresse destinataire invalide',
         r'invalid recipient', r'check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct',
     )),
     ('userunknown', (
-        r'user (?:is )?unknown', r'unknown (?:user|recipient|local[- ]?part|mailbox|address|account)',
+        r'user (?:is )?unknown', r'unknown (?:virtual )?(?:e-?mail )?(?:user|recipient|local[- ]?part|mailbox|address|account)',
+        r'(?:user|recipient|address) (?:\S+ )?(?:was |is )?not (?:found|known)', r'validrcptto', r'badrcptto', r'badrecipientto',
+        r'no one at this address', r'no longer accepts? (?:mail|e-?mail|messages)', r'not present in (?:the )?directory',
+        r'mailbox is unavailable', r"can.t accept user",
+        r'utilisateur inconnu', r'destinataire inconnu', r'usuario (?:desconocido|inexistente|no existe)',
+        r'no existe (?:ese|dicho|el) usuario', r'no existe dicha persona', r'nessun utente', r'utente (?:sconosciuto|inesistente)',
+        r'(?:empf[aä]nger|benutzer) unbekannt', r'unbekannte[rn]? (?:empf[aä]nger|benutzer)',
         r'no such (?:user|mailbox|recipient|address|account|local user|person)',
         r'(?:user|recipient|mailbox|address|account|addressee) (?:was )?(?:not found|does not exist|doesn.t exist|unknown|not exist|invalid|is invalid)',
         r'(?:invalid|bad|unknown|non-?existent|unavailable) (?:recipient|mailbox|user|address|destination|account)',
-        r'does not exist', r'doesn.t exist', r'not a valid (?:recipient|mailbox|user|address)',
-        r'no (?:such )?mail ?box', r'mailbox unavailable', r'bad[_ ](?:recipient|mailbox|address|user)\b',
+        r'(?:does not|doesn.t) exist(?! in (?:our|the|my|this|any|local)\b)', r'not a valid (?:recipient|mailbox|user|address)',
+        r'no (?:such )?mail ?box', r'mailbox unavailable', r'bad[-_ ](?:recipient|mailbox|address|user)\b',
         r'not an? (?:active|valid|known) (?:e-?mail )?(?:address|mailbox|user|recipient|account)', r'mailbox not (?:found|present|available)',
         r'user not (?:listed|local|here)',
         r'could not be found', r'couldn.t be found', r'not (?:found|listed) in', r'no longer (?:valid|exists?|available)',
@@ -344,11 +378,22 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'invalid final delivery userid', r'unknown or illegal alias', r'(?:name|address) is not recognized', r'recipient not found',
         r'ディレクトリ.{0,12}(?:ありません|見つかりません)', r'(?:宛先|アドレス).{0,12}(?:存在しません|見つかりません)',
     )),
+    ('blocked', (
+        # "Blocked" or "rejected by the server" without saying what was
+        # blocked: a statement that the address does not exist (above) says
+        # more ("550 Rejected by the server: user unknown").
+        r'banned', r'server refused', r'rejected by (?:the )?(?:remote|destination)? ?(?:server|host)',
+        r'blocked by', r'\bblocked\b',
+    )),
     ('expired', (
         r'retry time(?:out)? (?:not reached|exceeded|expired)',
         r'did not accept our requests to connect', r'failing for a long time',
         r'could not be delivered (?:for|within|in)', r'(?:connection|operation) timed out',
         r'retry timeout', r'(?:failed|after) \d+ (?:delivery )?attempts',
+        # Greylisting (RFC 6647): "try again later" by design; a delay, not
+        # a refusal of the address.
+        r'gr[ae]y-?list', r'after (?:multiple|several|many|repeated) (?:retries|attempts)',
+        r'within the allowed (?:queue |delivery |retry )?(?:period|time)',
     )),
     ('networkerror', (
         r'connection (?:was |has been )?(?:refused|reset|lost|dropped|closed|failure|failed)',
@@ -397,9 +442,6 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         # in the queue too long": the cause, if stated, is in the lines before.
         r'in the queue too long', r'not going to try again',
     )),
-    ('systemerror:weak', (
-        r'try again later',
-    )),
     ('onhold', ()),
 ]
 
@@ -410,7 +452,7 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
 def compile_phrases(tables: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, str, re.Pattern[str]]]:
     """(reason, strength, one alternation) per table, in order."""
     return [(name.split(':')[0], name.partition(':')[2],
-             re.compile('|'.join(f'(?:{phrase})' for phrase in phrases)))
+             re.compile('|'.join(f'(?:{phrase})' for phrase in phrases), re.ASCII))
             for name, phrases in tables if phrases]
 
 
@@ -465,16 +507,33 @@ def wording(text: str) -> str:
     """*text* as the phrase tables read it: lower case, bounded, without
     addresses and URL fragments ("filtered@example.com" or a help link ending
     in "#userunknown" must not decide the reason) or MTA boilerplate."""
-    return _BOILERPLATE_RE.sub(' ', _NOT_WORDING_RE.sub(' ', text[:MAX_TEXT].lower()))
+    lowered = _NOT_WORDING_RE.sub('\x00', text[:MAX_TEXT].lower())
+    if '\x00' in lowered:
+        # A bare address between words leaves one space, so that they meet
+        # again ("mailbox a@example.org not found").
+        lowered = _REMOVED_RE.sub(' ', lowered)
+    return _BOILERPLATE_RE.sub(' ', lowered)
+
+
+_REMOVED_RE = re.compile(r' ?\x00 ?')
 
 
 def _match_text(text: str) -> tuple[str | None, str]:
     """(reason, '', 'weak', 'vague' or 'strong': how the wording named it) for *text*."""
     lowered = wording(text)
+    vague: tuple[str | None, str] = (None, '')
     for reason, strength, pattern in PHRASE_RES:
+        if strength == 'vague':
+            if vague[0] is None and pattern.search(lowered):
+                vague = (reason, strength)
+                # Words that name a reason outright after them ("mailbox
+                # unavailable. Recipient not found") say more: the vague
+                # words are set aside and the rest is read on.
+                lowered = pattern.sub(' ', lowered)
+            continue
         if pattern.search(lowered):
-            return reason, strength
-    return None, ''
+            return (reason, strength) if strength != 'weak' or vague[0] is None else vague
+    return vague
 
 
 def _status_key(status: str | None) -> str | None:
@@ -531,7 +590,8 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     decisive = DECISIVE_STATUS.get(key) if key else None
     if decisive and not _text_overrides(decisive, text_reason, strength):
         return decisive                                                # 1
-    by_command = _by_command(command, text_reason, strength, decisive)
+    klass = (status or reply_code or '')[:1]
+    by_command = _by_command(command, text_reason, strength, decisive, klass == '4')
     if by_command:
         return by_command                                              # 2
     if text_reason and strength not in ('weak', 'vague'):
@@ -544,19 +604,33 @@ def _classify(status: str | None, diagnostic: str | None, action: str | None, co
     if action and action.startswith(('delayed', 'expired')) and not text_reason:
         return 'expired'    # still queued (or given up) with nothing said about why
     hint = HINT_STATUS.get(key) if key else None                       # 5
+    if key == '4.1' and reply_code:
+        # x.4.1 is "no answer from host" (RFC 3463): a server that answered
+        # with a reply code contradicts it, so it hints nothing.
+        hint = None
+    if text_reason and key and key.endswith('.0'):
+        # RFC 3463: a detail of 0 is "other or undefined" status within the
+        # subject; even vague wording says more than that.
+        return text_reason
     return hint or text_reason or _REPLY_CODE_HINT.get(reply_code or '') or (
         'expired' if action and action.startswith(('delayed', 'expired')) else
-        'onhold' if has_wording(diagnostic) else 'undefined')
+        'onhold' if diagnostic and diagnostic.strip() else 'undefined')
 
 
 def _by_command(command: str | None, text_reason: str | None, strength: str,
-                decisive: str | None) -> str | None:
+                decisive: str | None, temporary: bool = False) -> str | None:
     """The reason the SMTP command decides, whatever the wording says."""
     if command == 'MAIL' and (text_reason in _SENDER_SIDE_REASONS or text_reason is None
                               or (text_reason == 'blocked' and strength == 'vague')):
         # Refused in answer to MAIL FROM: it is the sender that was rejected.
         return 'rejected'
-    if command == 'RCPT' and text_reason in ('userunknown', 'filtered') and strength == 'vague':
+    if command == 'HELO' and (text_reason is None or strength == 'vague') and not temporary:
+        # Refused at the greeting or in answer to HELO/EHLO, before any
+        # sender or recipient was named: it is the connecting host that was
+        # refused.
+        return 'blocked'
+    if command == 'RCPT' and text_reason in ('userunknown', 'filtered') and strength == 'vague' \
+            and not temporary:
         # Refused in answer to RCPT TO with RFC 5321's bare "mailbox
         # unavailable" (or "recipient rejected"): the refusal is about the
         # recipient address.

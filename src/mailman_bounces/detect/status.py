@@ -52,11 +52,14 @@ def status_class(status: str | None) -> str | None:
 _COMMAND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ('DATA', re.compile(r'in reply to (?:end of )?data command|after (?:end of )?data\b|'
                         r'final data|after i sent the message|>>> data\b|^data$|'
-                        r'smtp command\s+data\b|after sending (?:the )?(?:message|data)',
+                        r'smtp command\s+data\b|after sending (?:the )?(?:message|data)|'
+                        r'for (?:text|data) command|\(data\)',
                         re.IGNORECASE | re.MULTILINE)),
-    ('RCPT', re.compile(r'in reply to rcpt to command|after rcpt to|rcpt to:|>>> rcpt to|'
-                        r'does not like recipient|did not like our rcpt', re.IGNORECASE)),
-    ('MAIL', re.compile(r'in reply to mail from command|after mail from|>>> mail from|'
+    ('RCPT', re.compile(r'in reply to rcpt to command|after rcpt(?: to| command)\b|rcpt to:|>>> rcpt to|'
+                        r'does not like recipient|did not like our rcpt|for rcpt(?: to)? command|'
+                        r'most progress was rcpt to', re.IGNORECASE)),
+    ('MAIL', re.compile(r'in reply to mail from command|after mail(?: from| command)\b|>>> mail from|'
+                        r'for mail(?: from)? command|'
                         r'sender was rejected', re.IGNORECASE)),
     ('HELO', re.compile(r'in reply to (?:ehlo|helo) command|after (?:ehlo|helo)|'
                         r'initial connection|while performing the (?:ehlo|helo)', re.IGNORECASE)),
@@ -65,7 +68,7 @@ _COMMAND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Words one of which every pattern above needs: most diagnostics name no command,
 # and testing these is much cheaper than the four patterns.
-_COMMAND_WORDS = ('data', 'rcpt', 'mail from', 'helo', 'ehlo', 'initial connection', 'sent the message',
+_COMMAND_WORDS = ('data', 'rcpt', 'mail from', 'mail command', 'helo', 'text command', 'ehlo', 'initial connection', 'sent the message',
                   'after sending', 'does not like recipient', 'sender was rejected')
 
 

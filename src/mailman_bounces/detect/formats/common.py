@@ -113,7 +113,7 @@ def diagnostic_near(text: str, address: str | None, original: str | None = None,
         for _ in range(MAX_OCCURRENCES):
             if index < 0:
                 break
-            result = _explanation_at(text, index, max_lines)
+            result = _explanation_at(text, index, max_lines, needle)
             if len(result) > len(candidate) + 6:
                 return result
             index = lowered.find(needle, index + len(needle))
@@ -127,12 +127,18 @@ def _lower(text: str) -> str:
     return text.lower()
 
 
-def _explanation_at(text: str, index: int, max_lines: int) -> str:
+def _explanation_at(text: str, index: int, max_lines: int, needle: str = '') -> str:
     line_start = text.rfind('\n', 0, index) + 1
     lines = text[line_start:].split('\n', max_lines + 1)[:max_lines + 1]
     picked = [lines[0]]
     for line in lines[1:]:
-        if not line.strip() or ANGLE_ADDRESS_RE.search(line):
+        if not line.strip():
+            break
+        other = ANGLE_ADDRESS_RE.search(line)
+        if other and (not line[:1].isspace() or other.group(1).lower() != needle):
+            # Another entry, or another address: not this one's explanation.
+            # An indented line that quotes this same address goes on with
+            # it (Postfix wraps "said: 554 Rcpt\n    <a@b> does not exist").
             break
         picked.append(line)
     return ' '.join(line.strip() for line in picked)

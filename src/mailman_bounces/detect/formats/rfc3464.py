@@ -70,6 +70,9 @@ def _inline_dsn_text(mail: Mail) -> str | None:
     return None
 
 
+_REPLY_STATUS_RE = re.compile(r'\A\s*[245]\d\d[ -]+[^\W\d_]')
+
+
 def read_delivery_status(body: str) -> list[Found]:
     """Parse a delivery-status body into one :class:`Found` per recipient block."""
     blocks = _blocks(body)
@@ -111,11 +114,16 @@ def _recipients_of_block(fields: list[tuple[str, str]], per_message: dict[str, s
         _address_value(values.get('original-recipient'))
     remote = values.get('remote-mta') or per_message.get('received-from-mta')
     diagnostic = values.get('diagnostic-code')
+    status = values.get('status')
+    if not diagnostic and status and _REPLY_STATUS_RE.match(status):
+        # "Status: 553 Exceeded maximum inbound message size": an SMTP reply
+        # where RFC 3464 wants x.y.z; it is the explanation there is.
+        diagnostic = status
     return [Found(
         address=final or original,
         original=original if final else None,
         action=values.get('action'),
-        status=values.get('status'),
+        status=status,
         diagnostic=diagnostic,
         remote_mta=remote,
     )]
@@ -137,4 +145,8 @@ def enrich_from_text(mail: Mail, recipients: list[Found]) -> None:
         if not found.diagnostic:
             found.diagnostic = near
         found.command = find_command(found.diagnostic) or find_command(near) or session_command
+        if found.command is None and near:
+            # A long answer (Gmail's six-line 550-5.7.26) pushes the MTA's
+            # "(in reply to end of DATA command)" past the lines kept.
+            found.command = find_command(diagnostic_near(text, found.address, found.original, max_lines=20))
 
