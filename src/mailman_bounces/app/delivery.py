@@ -13,8 +13,13 @@ A list's ``verp_rate`` (Sympa's) VERPs a rotating share of each post's
 recipients (`mailman_bounces.policy.verp_rate`), and always the members
 whose bounces within ``bounce_info_stale_after`` were unverified, so that
 their next bounce is verified evidence; the rest of the post goes through
-core's bulk delivery.  Everything else goes through core's own delivery
-unchanged.
+core's bulk delivery.  On a list that does not personalise, every member
+gets the same text, so the share's copies are that text, decorated once,
+each sent from its member's signed address (`SignedCopies`): one SMTP
+transaction per copy and nothing more, where core's per-recipient delivery
+decorates every copy again.  Each part of a post decorates a copy of its
+own (core's bulk delivery decorates the message in place).  Everything
+else goes through core's own delivery unchanged.
 
 A list with ``tracking`` on delivers each post per recipient, tracked
 (`mailman_bounces.app.tracked_delivery`), whatever ``verp_rate`` says.
@@ -22,10 +27,15 @@ A list with ``tracking`` on delivers each post per recipient, tracked
 
 from __future__ import annotations
 
+import copy
 import logging
 
 from mailman.config import config
+from mailman.interfaces.mailinglist import Personalization
 from mailman.interfaces.mta import SomeRecipientsFailed
+from mailman.mta.arc_signing import ARCSigningMixin
+from mailman.mta.base import BaseDelivery
+from mailman.mta.decorating import DecoratingMixin
 from mailman.mta.deliver import Deliver
 from mailman.mta.deliver import deliver as core_deliver
 from mailman.utilities.datetime import now
@@ -86,6 +96,34 @@ class SignedDeliver(Deliver):
             msg[SIGNATURE_HEADER] = token_of(signed)
 
 
+class SignedCopies(DecoratingMixin, ARCSigningMixin, BaseDelivery):
+    """The message decorated and ARC-signed once, as core's bulk delivery
+    does, then sent to each recipient alone from their signed address
+    (core's list-bounces address for one who is not a member)."""
+
+    def _get_sender(self, mlist, msg, msgdata):
+        return (msgdata.get('_bounces_signed_sender')
+                or super()._get_sender(mlist, msg, msgdata))
+
+    def deliver(self, mlist, msg, msgdata):
+        """See `IMailTransportAgentDelivery`."""
+        self.decorate(mlist, msg, msgdata)
+        self.arc_sign(mlist, msg, msgdata)
+        refused = {}
+        for recipient in msgdata.get('recipients', ()):
+            member = mlist.members.get_member(recipient)
+            signed = None if member is None else signed_address(
+                mlist, MEMBER_DELIVERY, member.id, DELIVERY_LIFETIME)
+            del msg[SIGNATURE_HEADER]
+            if signed is not None:
+                msg[SIGNATURE_HEADER] = token_of(signed)
+            refused.update(self._deliver_to_recipients(
+                mlist, msg, {**msgdata, '_bounces_signed_sender': signed},
+                [recipient]))
+        del msg[SIGNATURE_HEADER]
+        return refused
+
+
 def _failures(refused: dict) -> tuple[list, list]:
     # As core's deliver: 5xx (but 552) permanent, the rest temporary.
     temporary = [r for r, (code, _) in refused.items()
@@ -96,7 +134,11 @@ def _failures(refused: dict) -> tuple[list, list]:
 
 
 def _signed_delivery(mlist, msg, msgdata) -> tuple[list, list]:
-    agent = SignedDeliver()
+    """Every recipient alone, from a signed address: the same text for
+    each, decorated once, on a list that does not personalise; else as
+    core's VERP delivery, each copy decorated for its member."""
+    agent = (SignedCopies() if mlist.personalize == Personalization.none
+             and not msgdata.get('verp', False) else SignedDeliver())
     refused = agent.deliver(mlist, msg, {**msgdata, 'verp': True})
     agent._connection.quit()
     log.info('%s signed VERP delivery for %s: %d recipients, %d refused',
@@ -152,7 +194,9 @@ def deliver(mlist, msg, msgdata):
         for part, delivery in ((rest, _core_delivery),
                                (sorted(chosen), _signed_delivery)):
             if part:
-                failed = delivery(mlist, msg, {**msgdata, 'recipients': part})
+                # A copy each: core's bulk delivery decorates in place.
+                failed = delivery(mlist, copy.deepcopy(msg),
+                                  {**msgdata, 'recipients': part})
                 temporary.extend(failed[0])
                 permanent.extend(failed[1])
     else:

@@ -88,3 +88,36 @@ def test_rate_zero_is_core_bulk_delivery(mailman):
     mlist = make_list(members=members)
     assert _deliver(mlist, members, 1) == [
         ('test-bounces@example.com', sorted(members))]
+
+
+def test_signed_copies_carry_the_text_of_the_bulk_copies(mailman):
+    """The share's copies are the post as the bulk recipients get it,
+    footer once, only the envelope and the token header differ (core's
+    bulk delivery decorates in place: the copies must not get a second
+    footer)."""
+    from mailman.config import config
+    from mailman.testing.layers import SMTPLayer
+    from mailman.utilities.modules import find_name
+
+    from mailman_bounces.app.settings import change_settings
+    from mailman_bounces.app.signing import SIGNATURE_HEADER, token_of
+    from mailman_bounces.tests.helpers import commit, make_list
+    members = MEMBERS[:10]
+    mlist = make_list(members=members)
+    change_settings(mlist, {'verp_rate': '50'})
+    commit()
+    SMTPLayer.smtpd.clear()
+    find_name(config.mta.outgoing)(mlist, _post(mlist, 1), {
+        'recipients': list(members), 'to_list': True})
+    messages = list(SMTPLayer.smtpd.messages)
+    [bulk] = [m for m in messages
+              if m['x-mailfrom'] == 'test-bounces@example.com']
+    signed = [m for m in messages if m is not bulk]
+    assert len(signed) == 5
+    # Mailman's default footer for a list's regular members.
+    footer = f'{mlist.display_name} mailing list -- {mlist.posting_address}'
+    assert bulk.get_payload().count(footer) == 1
+    for message in signed:
+        assert message.get_payload() == bulk.get_payload()
+        assert message[SIGNATURE_HEADER] == token_of(message['x-mailfrom'])
+        assert bulk[SIGNATURE_HEADER] is None
