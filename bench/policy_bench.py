@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from doc_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'bench' / 'results'
 DOCS = ROOT / 'src' / 'mailman_bounces' / 'docs' / 'benchmarks.rst'
@@ -784,17 +786,6 @@ def _tenths_table(results: list[dict]) -> str:
     return _rst_table(rows)
 
 
-def _replace_block(text: str, name: str, table: str) -> str:
-    begin, end = f'.. {name}-begin', f'.. {name}-end'
-    if begin not in text or end not in text:
-        return text
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    indented = '\n'.join('    ' + line if line else ''
-                         for line in table.splitlines())
-    return f'{head}{begin}\n\n{indented}\n\n{end}{tail}'
-
-
 def report(results: list[dict], docs: bool, quiet: bool = False) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     table = _table(results)
@@ -811,9 +802,9 @@ def report(results: list[dict], docs: bool, quiet: bool = False) -> None:
         print(growth)
     if docs and DOCS.exists():
         text = DOCS.read_text(encoding='utf-8')
-        text = _replace_block(text, 'policy-benchmark', table)
-        text = _replace_block(text, 'policy-tenths', tenths)
-        text = _replace_block(text, 'policy-growth', growth)
+        text = replace_block(text, 'policy-benchmark', table)
+        text = replace_block(text, 'policy-tenths', tenths)
+        text = replace_block(text, 'policy-growth', growth)
         DOCS.write_text(text, encoding='utf-8')
 
 

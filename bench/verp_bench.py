@@ -33,10 +33,13 @@ import threading
 import time
 from pathlib import Path
 
+from doc_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'src'))
 RESULTS = Path(os.environ.get('VERP_BENCH_RESULTS',
                               ROOT / 'bench' / 'results'))
+DOCS = ROOT / 'src' / 'mailman_bounces' / 'docs' / 'benchmarks.rst'
 
 
 class CountingSink:
@@ -134,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--members', type=int, default=10000)
     parser.add_argument('--posts', type=int, default=2)
+    parser.add_argument('--docs', action='store_true',
+                        help='also write the table into docs/benchmarks.rst')
     args = parser.parse_args()
     from aiosmtpd.controller import Controller
 
@@ -184,8 +189,12 @@ def main() -> None:
     lines = [title, header]
     lines += [f"{row['name']:<22} {row['seconds']:9.2f} {row['ratio']:7.2f} "
               f"{row['transactions']:18d}" for row in rows]
-    (RESULTS / 'verp.txt').write_text('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    table = '\n'.join(lines)
+    (RESULTS / 'verp.txt').write_text(table + '\n')
+    print(table)
+    if args.docs:
+        DOCS.write_text(replace_block(DOCS.read_text(), 'verp-benchmark',
+                                      table))
 
 
 if __name__ == '__main__':

@@ -574,9 +574,10 @@ def process_events(events) -> PassReport:
 
 
 @public
-def send_warnings_and_remove() -> tuple[int, int]:
-    """Warnings and removals now (IBounceProcessor.send_warnings_and_remove).
-    """
+def warn_and_remove_now() -> tuple[int, int]:
+    """The warnings step, outside a pass, and its notices sent: what
+    core's IBounceProcessor.send_warnings_and_remove asks of the plugin's
+    processor."""
     now = mailman_now()
     serialize_writers()
     counts = queue_warnings_and_removals(now)

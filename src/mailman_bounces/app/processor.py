@@ -229,5 +229,5 @@ class BounceProcessor:
 
     def send_warnings_and_remove(self):
         """See `IBounceProcessor`."""
-        from mailman_bounces.app.bounce_pass import send_warnings_and_remove
-        send_warnings_and_remove()
+        from mailman_bounces.app.bounce_pass import warn_and_remove_now
+        warn_and_remove_now()

@@ -74,3 +74,47 @@ def test_the_layout_names_every_part_of_the_package():
                if not path.name.startswith(('_', '.'))
                and (path.is_dir() or path.suffix == '.py')}
     assert listed == present
+
+
+def _bench_module(name: str):
+    import sys
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / 'bench' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+
+
+# The blocks of docs/benchmarks.rst each benchmark writes (--docs), and the
+# saved results file (and its table, in order) each must be.
+RESULT_BLOCKS = {
+    'policy-benchmark': ('policy.txt', 0),
+    'policy-tenths': ('policy.txt', 1),
+    'policy-growth': ('policy.txt', 2),
+    'verp-benchmark': ('verp.txt', 0),
+}
+
+
+def test_the_benchmark_docs_show_the_saved_results():
+    blocks = _bench_module('doc_blocks')
+    text = (ROOT / 'src' / 'mailman_bounces' / 'docs' /
+            'benchmarks.rst').read_text()
+    for name, (results, index) in RESULT_BLOCKS.items():
+        saved = (ROOT / 'bench' / 'results' / results).read_text()
+        table = saved.strip('\n').split('\n\n')[index]
+        assert blocks.block(text, name) == table, (
+            f'{name} in benchmarks.rst is not bench/results/{results}: '
+            'run the benchmark with --docs')
+
+
+def test_a_block_is_replaced_and_read_back():
+    blocks = _bench_module('doc_blocks')
+    text = 'Before.\n\n.. t-begin\n\n    old\n\n.. t-end\n\nAfter.\n'
+    replaced = blocks.replace_block(text, 't', 'a  b\n\nc')
+    assert blocks.block(replaced, 't') == 'a  b\n\nc'
+    assert replaced.startswith('Before.') and replaced.endswith('After.\n')
+    assert blocks.block(text, 'missing') is None
