@@ -16,13 +16,20 @@ from typing import Any
 from mailman.config import config
 from mailman.utilities.datetime import now
 from public import public
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from mailman_bounces.app.classify import safe_detect
 from mailman_bounces.config import site_config
 from mailman_bounces.detect import Recipient
 from mailman_bounces.model.rule import ListRule
-from mailman_bounces.policy.rules import MAX_TEXT, Rule, apply_rules, make_rule
+from mailman_bounces.policy.rules import (
+    MAX_LIST_RULES,
+    MAX_TEXT,
+    Rule,
+    RuleError,
+    apply_rules,
+    make_rule,
+)
 
 # Text parts read for the ``text`` field, at most.
 _MAX_PARTS = 20
@@ -56,6 +63,12 @@ def rules_for(list_id: str) -> list[Rule]:
 def add_rule(list_id: str, values: Mapping[str, Any]) -> ListRule:
     """Check and store a rule of the list (raises `RuleError`)."""
     rule = make_rule('new', values)
+    held = config.db.store.execute(
+        select(func.count()).select_from(ListRule)
+        .where(ListRule.list_id == list_id)).scalar_one()
+    if held >= MAX_LIST_RULES:
+        raise RuleError('rules', f'the list has {MAX_LIST_RULES} rules, '
+                        'the most it may have; delete one first')
     row = ListRule(list_id=list_id, created=now(), **rule.as_dict())
     config.db.store.add(row)
     config.db.store.flush()

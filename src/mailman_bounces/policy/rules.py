@@ -27,7 +27,7 @@ import re2
 
 from mailman_bounces.detect import REASONS
 
-__all__ = ['EFFECTS', 'FIELDS', 'MAX_PATTERN', 'MAX_TEXT', 'SEVERITIES',
+__all__ = ['EFFECTS', 'FIELDS', 'MAX_LIST_RULES', 'MAX_PATTERN', 'MAX_TEXT', 'SEVERITIES',
            'Outcome', 'Rule', 'RuleError', 'apply_rules', 'make_rule']
 
 # Where a rule looks.
@@ -36,6 +36,9 @@ FIELDS = ('diagnostic', 'status', 'remote_mta', 'text', 'sender')
 EFFECTS = ('set', 'not_bounce', 'ignore')
 SEVERITIES = ('hard', 'soft')
 MAX_PATTERN = 1000
+# Every rule is tried on every recipient of every bounce: a list has at
+# most this many of its own.
+MAX_LIST_RULES = 100
 # Only so many characters of a field are searched.
 MAX_TEXT = 65536
 # RE2's memory budget per pattern: a pattern needing more is too complex.

@@ -188,6 +188,29 @@ def test_rules_through_rest(rest):
     assert call('GET', '/lists/nope.example.com/rules').status_code == 404
 
 
+def test_a_list_holds_at_most_max_list_rules(rest):
+    from mailman_bounces.app.rules import add_rule
+    from mailman_bounces.policy.rules import MAX_LIST_RULES
+    from mailman_bounces.tests.helpers import commit
+    from mailman_bounces.tests.test_rest_api import call, description, get
+    mlist = make_list()
+    for number in range(MAX_LIST_RULES):
+        add_rule(mlist.list_id, {'pattern': f'relay {number}',
+                                 'effect': 'ignore'})
+    commit()
+    path = '/lists/test.example.com/rules'
+    refused = call('POST', path, json={'pattern': 'one more',
+                                       'effect': 'ignore'})
+    assert refused.status_code == 400
+    assert description(refused).startswith(
+        f'rules: the list has {MAX_LIST_RULES} rules')
+    assert get(path + f'?count={MAX_LIST_RULES}')['total_size'] == (
+        MAX_LIST_RULES)
+    # Another list is not held back by this one's.
+    other = make_list('other@example.com')
+    add_rule(other.list_id, {'pattern': 'one more', 'effect': 'ignore'})
+
+
 def _cli(*args):
     from mailman_bounces.commands.cli_bounces import bounces
     return CliRunner().invoke(bounces, ['rules', *args])
