@@ -16,7 +16,7 @@ process:
 
 Each configuration delivers ``--posts`` posts (best of them is kept);
 results are seconds per post and transactions per post, and the ratio to
-core's bulk delivery.  Writes bench/results/verp.{txt,json}.
+core's bulk delivery.  Writes bench/results/verp.{txt,json} (``--name``).
 
     python bench/verp_bench.py                  # 10,000 members
     python bench/verp_bench.py --members 1000   # quicker
@@ -141,6 +141,9 @@ def main() -> None:
                         help="leave out core's VERP of every copy (it "
                         'decorates each copy: hours at 10,000 members on '
                         'a slow machine)')
+    parser.add_argument('--name', default='verp',
+                        help='results in bench/results/NAME.{txt,json}, '
+                        'and the docs block NAME-benchmark')
     parser.add_argument('--docs', action='store_true',
                         help='also write the table into docs/benchmarks.rst')
     args = parser.parse_args()
@@ -186,7 +189,7 @@ def main() -> None:
     for row in rows:
         row['ratio'] = round(row['seconds'] / base, 2)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / 'verp.json').write_text(json.dumps(
+    (RESULTS / f'{args.name}.json').write_text(json.dumps(
         {'members': args.members, 'rows': rows}, indent=2) + '\n')
     title = (f'One post to {args.members} members, local SMTP sink '
              f'(best of {args.posts} posts)')
@@ -196,11 +199,11 @@ def main() -> None:
     lines += [f"{row['name']:<22} {row['seconds']:9.2f} {row['ratio']:7.2f} "
               f"{row['transactions']:18d}" for row in rows]
     table = '\n'.join(lines)
-    (RESULTS / 'verp.txt').write_text(table + '\n')
+    (RESULTS / f'{args.name}.txt').write_text(table + '\n')
     print(table)
     if args.docs:
-        DOCS.write_text(replace_block(DOCS.read_text(), 'verp-benchmark',
-                                      table))
+        DOCS.write_text(replace_block(DOCS.read_text(),
+                                      f'{args.name}-benchmark', table))
 
 
 if __name__ == '__main__':
