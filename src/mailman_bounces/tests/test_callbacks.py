@@ -151,6 +151,8 @@ def test_dead_letter_and_replay(site, receiver):
 
 
 def test_410_disables_the_endpoint(site, receiver):
+    """The issue: '410 disables the endpoint'; the list's (a row) and the
+    site's (a [callback.NAME] section) alike."""
     from mailman.config import config
     from mailman.utilities.datetime import now
 
@@ -169,10 +171,56 @@ def test_410_disables_the_endpoint(site, receiver):
     config.db.store.expire_all()
     assert not config.db.store.get(CallbackEndpoint, endpoint.id).enabled
     assert {r.state for r in outbox()} == {'dead'}
-    # A disabled list endpoint gets nothing new.
-    enqueue('bounce.registered', 'another', site.list_id, {})
+    # Neither disabled endpoint gets anything new.
+    assert enqueue('bounce.registered', 'another', site.list_id, {}) == 0
     config.db.commit()
-    assert [r.endpoint for r in outbox()][2:] == ['site:app']
+    assert len(outbox()) == 2
+    assert deliver() == {}
+    assert len(receiver.received) == 2
+
+
+def test_a_site_endpoint_gone_stays_disabled_until_enabled(site, receiver):
+    """A site endpoint comes from the configuration: its 410 is kept in the
+    database, so other runners and restarts see it, and a site admin
+    enables it again from the command line."""
+    from click.testing import CliRunner
+    from mailman.config import config
+
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.commands.cli_bounces import bounces
+    receiver.answers = [(410, {})]
+    bounce(site, 'anne@example.org')
+    [row] = outbox()
+    assert deliver() == {'dead': 1}
+    [row] = outbox()
+    assert (row.endpoint, row.last_status) == ('site:app', 410)
+    # The disabled state is in the database, not in this process.
+    config.db.store.expire_all()
+    result = CliRunner().invoke(bounces, ['callbacks', 'endpoints'])
+    assert result.exit_code == 0, result.output
+    assert f'site:app {receiver.url} disabled: 410 Gone at' in result.output
+    bounce(site, 'anne@example.org', diagnostic='550 5.1.1 <{email}>: x')
+    assert len(outbox()) == 1
+    # A dead letter replayed to a disabled endpoint is not sent.
+    result = CliRunner().invoke(bounces, ['callbacks', 'replay'])
+    assert result.exit_code == 0, result.output
+    deliver()
+    assert len(receiver.received) == 1
+    # Enabled again: new events are queued and sent.
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'site:app'])
+    assert result.exit_code == 0, result.output
+    assert 'site:app enabled' in result.output
+    result = CliRunner().invoke(bounces, ['callbacks', 'endpoints'])
+    assert f'site:app {receiver.url} enabled' in result.output
+    assert enqueue('bounce.registered', 'later', site.list_id, {}) == 1
+    config.db.commit()
+    assert deliver() == {'delivered': 1}
+    assert len(receiver.received) == 2
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'site:app'])
+    assert 'site:app was not disabled' in result.output
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'app'])
+    assert result.exit_code != 0
+    assert 'expected site:NAME or list:ID' in result.output
 
 
 def test_crash_between_commit_and_call_delivers_once_later(site, receiver):
