@@ -28,6 +28,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -234,10 +235,25 @@ def post(t: Target, identifier: str, body: str, at: datetime,
         connection.close()
 
 
-def _retry_after(value: str | None) -> timedelta | None:
-    if value is None or not value.strip().isdigit():
+def _retry_after(value: str | None, at: datetime) -> timedelta | None:
+    """How long a ``Retry-After`` answered at `at` (naive UTC) asks to
+    wait: delay-seconds or an HTTP-date (RFC 9110 10.2.3; IMF-fixdate and
+    the obsolete RFC 850 and asctime forms, all UTC), at most
+    `MAX_RETRY_AFTER`; None when there is none or it cannot be read."""
+    if value is None:
         return None
-    return min(timedelta(seconds=int(value.strip())), MAX_RETRY_AFTER)
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        delay = max(when - at, timedelta(0))
+    return min(delay, MAX_RETRY_AFTER)
 
 
 def _record(row_id: int, status: int | None, error: str | None,
@@ -303,7 +319,7 @@ def deliver_due(limit: int = 100) -> dict[str, int]:
         else:
             try:
                 status, retry_header = post(t, identifier, body, at, timeout)
-                retry = _retry_after(retry_header)
+                retry = _retry_after(retry_header, now())
             except OSError as failure:
                 error = str(failure)[:1000] or type(failure).__name__
         state = _record(row.id, status, error, retry, now())

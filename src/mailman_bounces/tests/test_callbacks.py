@@ -135,6 +135,63 @@ def test_retries_follow_the_schedule_and_retry_after(site, receiver):
     assert len({r['headers']['webhook-id'] for r in receiver.received}) == 1
 
 
+# Retry-After as an HTTP-date (RFC 9110 10.2.3), in its three forms, each
+# for the same instant: 2 hours after the answer.
+HTTP_DATES = {
+    'IMF-fixdate': '%a, %d %b %Y %H:%M:%S GMT',
+    'RFC 850': '%A, %d-%b-%y %H:%M:%S GMT',
+    'asctime': '%a %b %e %H:%M:%S %Y',
+}
+
+
+@pytest.mark.parametrize('form', sorted(HTTP_DATES))
+def test_retry_after_as_an_http_date(site, receiver, form):
+    from mailman.utilities.datetime import now
+    later = now().replace(microsecond=0) + datetime.timedelta(hours=2)
+    receiver.answers = [(503, {'Retry-After': later.strftime(
+        HTTP_DATES[form])})]
+    bounce(site, 'anne@example.org')
+    assert deliver() == {'pending': 1}
+    [row] = outbox()
+    # The date asked for, not the schedule's 5 seconds.
+    assert row.next_attempt == later
+    forward(3600)
+    assert deliver() == {}
+    forward(3600)
+    assert deliver() == {'delivered': 1}
+
+
+@pytest.mark.parametrize('offset, expected', [
+    # A date already past: the schedule's 5 seconds.
+    (-datetime.timedelta(hours=1), datetime.timedelta(seconds=5)),
+    # Three days ahead: the cap of a day, as for delay-seconds.
+    (datetime.timedelta(days=3), datetime.timedelta(days=1)),
+])
+def test_retry_after_dates_past_and_far(site, receiver, offset, expected):
+    from mailman.utilities.datetime import now
+    at = now()
+    when = at.replace(microsecond=0) + offset
+    receiver.answers = [(429, {'Retry-After': when.strftime(
+        HTTP_DATES['IMF-fixdate'])})]
+    bounce(site, 'anne@example.org')
+    deliver()
+    [row] = outbox()
+    assert row.next_attempt == at + expected
+
+
+@pytest.mark.parametrize('header', ['soon', '', '-5', '1.5',
+                                    'Sun, 32 Nov 1994 08:49:37 GMT'])
+def test_unreadable_retry_after_follows_the_schedule(site, receiver,
+                                                     header):
+    from mailman.utilities.datetime import now
+    at = now()
+    receiver.answers = [(503, {'Retry-After': header})]
+    bounce(site, 'anne@example.org')
+    deliver()
+    [row] = outbox()
+    assert row.next_attempt == at + datetime.timedelta(seconds=5)
+
+
 def test_dead_letter_and_replay(site, receiver):
     from mailman_bounces.app.callbacks import dead_letters, replay
     receiver.answers = [(500, {})] * 4
