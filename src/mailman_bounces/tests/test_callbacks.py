@@ -192,6 +192,65 @@ def test_unreadable_retry_after_follows_the_schedule(site, receiver,
     assert row.next_attempt == at + datetime.timedelta(seconds=5)
 
 
+def test_a_receiver_down_for_a_day_misses_nothing(receiver):
+    """The issue: 'a receiver down for a day misses nothing'.  With the
+    default schedule (no attempts setting) the receiver stops listening
+    for 25 hours while events keep coming; the runner keeps polling; once
+    it listens again every event reaches it, each once, and none was
+    dead-lettered on the way."""
+    from mailman.config import config
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.config import load_site_config, set_site_config
+    from mailman_bounces.tests.hooks_support import Receiver
+    previous = set_site_config(load_site_config(f"""
+[callbacks]
+timeout: 1s
+[callback.app]
+url: {receiver.url}
+secret: {SECRET}
+events: all
+"""))
+    try:
+        port = int(receiver.url.split(':')[2].split('/')[0])
+        receiver.close()                # down: connections refused
+        start = now()
+        # Events at the start, 6 hours in and 23 hours in.
+        events = {datetime.timedelta(0): 'first',
+                  datetime.timedelta(hours=6): 'second',
+                  datetime.timedelta(hours=23): 'third'}
+        back = start + datetime.timedelta(hours=25)
+        step = datetime.timedelta(minutes=10)     # the runner polls
+        came_back = None
+        # The issue's schedule spans about 3 days.
+        while now() < start + datetime.timedelta(days=3):
+            for offset, key in list(events.items()):
+                if now() - start >= offset:
+                    enqueue('bounce.registered', key, None, {'key': key})
+                    config.db.commit()
+                    del events[offset]
+            if came_back is None and now() >= back:
+                came_back = Receiver(port)
+            deliver()
+            rows = outbox()
+            assert 'dead' not in {r.state for r in rows}
+            if came_back is not None and {r.state for r in rows} == {
+                    'delivered'}:
+                break
+            forward(step.total_seconds())
+        rows = outbox()
+        assert [r.state for r in rows] == ['delivered'] * 3
+        assert sorted(json.loads(r['body'])['data']['key']
+                      for r in came_back.received) == [
+            'first', 'second', 'third']
+        assert min(r.attempts for r in rows) > 1
+        assert all(r.delivered_at >= back for r in rows)
+        came_back.close()
+    finally:
+        set_site_config(previous)
+
+
 def test_dead_letter_and_replay(site, receiver):
     from mailman_bounces.app.callbacks import dead_letters, replay
     receiver.answers = [(500, {})] * 4
