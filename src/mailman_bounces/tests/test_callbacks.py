@@ -293,6 +293,14 @@ def test_410_disables_the_endpoint(site, receiver):
     assert len(outbox()) == 2
     assert deliver() == {}
     assert len(receiver.received) == 2
+    # The list's is enabled again as the site's is (by its outbox name).
+    from mailman_bounces.app.callbacks import enable_endpoint
+    assert enable_endpoint(f'list:{endpoint.id}')
+    config.db.commit()
+    row = config.db.store.get(CallbackEndpoint, endpoint.id)
+    assert (row.enabled, row.disabled_reason) == (True, None)
+    assert not enable_endpoint(f'list:{endpoint.id}')
+    assert enqueue('bounce.registered', 'back', site.list_id, {}) == 1
 
 
 def test_a_site_endpoint_gone_stays_disabled_until_enabled(site, receiver):
