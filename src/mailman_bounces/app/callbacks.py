@@ -15,7 +15,8 @@ or during the call leaves it due again later, and another runner never
 sends it meanwhile.  Failures are retried on `SCHEDULE` (about 3 days,
 ``Retry-After`` honoured); then the callback is dead-lettered, visible over
 REST and replayed with ``mailman bounces callbacks replay``.  A 410 answer
-disables the endpoint.
+disables the endpoint, a list's or the site's, until ``mailman bounces
+callbacks enable`` (`enable_endpoint`).
 """
 
 from __future__ import annotations
@@ -27,19 +28,24 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from mailman.config import config
 from mailman.utilities.datetime import now
 from public import public
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from standardwebhooks import Webhook
 
 from mailman_bounces.config import site_config
 from mailman_bounces.config.hooks import callback_url_problem, parse_events
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
-from mailman_bounces.model.hooks import Callback, CallbackEndpoint
+from mailman_bounces.model.hooks import (
+    Callback,
+    CallbackEndpoint,
+    SiteCallbackDisabled,
+)
 
 log = logging.getLogger('mailman.bounce')
 
@@ -64,10 +70,20 @@ class Target:
     allow_private: bool
 
 
+def _site_disabled() -> set[str]:
+    """The site endpoints a 410 answer disabled (by name)."""
+    return set(config.db.store.execute(
+        select(SiteCallbackDisabled.name)).scalars())
+
+
 def _site_targets(event_type: str) -> list[Target]:
+    endpoints = [e for e in site_config().callbacks.endpoints
+                 if event_type in e.events]
+    if not endpoints:
+        return []
+    disabled = _site_disabled()
     return [Target(f'site:{e.name}', e.url, e.secret, e.allow_private)
-            for e in site_config().callbacks.endpoints
-            if event_type in e.events]
+            for e in endpoints if e.name not in disabled]
 
 
 def _list_targets(event_type: str, list_id: str | None) -> list[Target]:
@@ -85,7 +101,7 @@ def target(key: str) -> Target | None:
     kind, _, name = key.partition(':')
     if kind == 'site':
         for e in site_config().callbacks.endpoints:
-            if e.name == name:
+            if e.name == name and name not in _site_disabled():
                 return Target(key, e.url, e.secret, e.allow_private)
         return None
     row = config.db.store.get(CallbackEndpoint, int(name))
@@ -219,10 +235,25 @@ def post(t: Target, identifier: str, body: str, at: datetime,
         connection.close()
 
 
-def _retry_after(value: str | None) -> timedelta | None:
-    if value is None or not value.strip().isdigit():
+def _retry_after(value: str | None, at: datetime) -> timedelta | None:
+    """How long a ``Retry-After`` answered at `at` (naive UTC) asks to
+    wait: delay-seconds or an HTTP-date (RFC 9110 10.2.3; IMF-fixdate and
+    the obsolete RFC 850 and asctime forms, all UTC), at most
+    `MAX_RETRY_AFTER`; None when there is none or it cannot be read."""
+    if value is None:
         return None
-    return min(timedelta(seconds=int(value.strip())), MAX_RETRY_AFTER)
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        delay = max(when - at, timedelta(0))
+    return min(delay, MAX_RETRY_AFTER)
 
 
 def _record(row_id: int, status: int | None, error: str | None,
@@ -246,14 +277,22 @@ def _record(row_id: int, status: int | None, error: str | None,
 
 
 def _disable(key: str, at: datetime) -> None:
-    """A 410 answer: the receiver is gone for good."""
+    """A 410 answer: the receiver is gone for good.  A list's endpoint is
+    marked disabled; a site's (configured, so not writable here) is
+    recorded in `SiteCallbackDisabled`.  Either way nothing more is queued
+    for it until it is enabled again (`enable_endpoint`)."""
     log.warning('callback endpoint %s answered 410: disabled', key)
-    if key.startswith('list:'):
-        endpoint = config.db.store.get(CallbackEndpoint,
-                                       int(key.partition(':')[2]))
+    kind, _, name = key.partition(':')
+    reason = f'410 Gone at {at.isoformat()}'
+    if kind == 'list':
+        endpoint = config.db.store.get(CallbackEndpoint, int(name))
         if endpoint is not None:
             endpoint.enabled = False
-            endpoint.disabled_reason = f'410 Gone at {at.isoformat()}'
+            endpoint.disabled_reason = reason
+    else:
+        insert_ignoring_duplicates(
+            config.db.store, SiteCallbackDisabled.__table__,
+            [{'name': name, 'reason': reason, 'disabled_at': at}])
     config.db.store.execute(
         update(Callback).where(and_(Callback.endpoint == key,
                                     Callback.state == 'pending'))
@@ -280,7 +319,7 @@ def deliver_due(limit: int = 100) -> dict[str, int]:
         else:
             try:
                 status, retry_header = post(t, identifier, body, at, timeout)
-                retry = _retry_after(retry_header)
+                retry = _retry_after(retry_header, now())
             except OSError as failure:
                 error = str(failure)[:1000] or type(failure).__name__
         state = _record(row.id, status, error, retry, now())
@@ -288,6 +327,38 @@ def deliver_due(limit: int = 100) -> dict[str, int]:
         log.info('callback %s to %s: %s (%s)', identifier, row.endpoint,
                  state, status or error)
     return counts
+
+
+@public
+def enable_endpoint(key: str) -> bool:
+    """Enable again the endpoint `key` (``site:NAME`` or ``list:ID``, as
+    the outbox names it) that a 410 answer disabled; False if it was not
+    disabled.  Its dead letters stay dead until replayed."""
+    kind, _, name = key.partition(':')
+    store = config.db.store
+    if kind == 'site':
+        result = store.execute(delete(SiteCallbackDisabled).where(
+            SiteCallbackDisabled.name == name))
+        enabled = result.rowcount > 0
+    elif kind == 'list' and name.isdigit():
+        endpoint = store.get(CallbackEndpoint, int(name))
+        enabled = endpoint is not None and not endpoint.enabled
+        if enabled:
+            endpoint.enabled, endpoint.disabled_reason = True, None
+    else:
+        raise ValueError(f'{key}: expected site:NAME or list:ID')
+    if enabled:
+        log.info('callback endpoint %s enabled again', key)
+    return enabled
+
+
+@public
+def site_endpoints() -> list[tuple[str, str, str | None]]:
+    """The site's configured endpoints: (key, url, why disabled or None)."""
+    disabled = dict(config.db.store.execute(select(
+        SiteCallbackDisabled.name, SiteCallbackDisabled.reason)).all())
+    return [(f'site:{e.name}', e.url, disabled.get(e.name))
+            for e in site_config().callbacks.endpoints]
 
 
 @public

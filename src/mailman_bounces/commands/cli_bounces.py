@@ -30,6 +30,7 @@ from public import public
 from zope.interface import implementer
 
 from mailman_bounces.app.bounce_pass import PassReport, run_pass
+from mailman_bounces.app.callbacks import enable_endpoint, site_endpoints
 from mailman_bounces.app.callbacks import replay as replay_callbacks
 from mailman_bounces.app.outage import (
     CannotConfirm,
@@ -541,3 +542,29 @@ def replay(ids):
     config.db.commit()
     click.echo(_('$count callbacks to send again').replace(
         '$count', str(count)))
+
+
+@callbacks.command(help=_(
+    "Show the site's callback endpoints, and which a 410 answer disabled."))
+def endpoints():
+    for key, url, disabled in site_endpoints():
+        click.echo(f'{key} {url} '
+                   f'{"disabled: " + disabled if disabled else "enabled"}')
+
+
+@callbacks.command(help=_(
+    'Enable again an endpoint a 410 answer disabled: site:NAME (a '
+    '[callback.NAME] section) or list:ID.  Its dead letters stay dead '
+    'until replayed.'))
+@click.argument('endpoint')
+def enable(endpoint):
+    try:
+        enabled = enable_endpoint(endpoint)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    config.db.commit()
+    if enabled:
+        click.echo(_('$endpoint enabled').replace('$endpoint', endpoint))
+    else:
+        click.echo(_('$endpoint was not disabled').replace(
+            '$endpoint', endpoint))

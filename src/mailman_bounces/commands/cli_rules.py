@@ -1,7 +1,9 @@
 """``mailman bounces rules``: a list's classification rules.
 
 A subcommand group of ``mailman bounces`` (added to it there).  Like every
-subcommand concerning a list, it takes the list as ``--list``/``-l``.
+subcommand concerning a list, it takes the list as ``--list``/``-l``;
+``rules test`` also takes it first, as the issue writes it
+(``rules test LIST FILE``).
 """
 
 from __future__ import annotations
@@ -86,11 +88,22 @@ def delete(listspec, rule_id):
 
 @rules.command('test', help=_(
     'Show what detection and the rules make of a message, registering '
-    'nothing.'))
-@LIST
-@click.argument('file', type=click.Path(exists=True, dir_okay=False,
-                                        path_type=Path))
-def test(listspec, file):
+    'nothing.  The list is given first (rules test LIST FILE), or as '
+    '--list/-l like to the other subcommands.'))
+@list_option(_('The list (list-id or posting address), if not given '
+               'first.'))
+@click.argument('arguments', nargs=-1, metavar='[LIST] FILE')
+@click.pass_context
+def test(context, listspec, arguments):
+    if listspec is None and len(arguments) == 2:
+        listspec, name = arguments
+    elif listspec is not None and len(arguments) == 1:
+        name, = arguments
+    else:
+        raise click.UsageError(
+            'Expected LIST FILE, or --list LIST FILE', context)
+    file = click.Path(exists=True, dir_okay=False, path_type=Path).convert(
+        name, None, context)
     msg = email.message_from_bytes(file.read_bytes(), Message)
     tried = try_rules(_list_id(listspec), msg)
     if not tried:

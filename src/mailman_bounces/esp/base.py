@@ -18,6 +18,18 @@ MAX_DIAGNOSTIC = 2000
 MAX_EVENTS = 5000
 
 
+# The engine's reasons for a refusal of the sender, its host or the message
+# rather than of the address (blocks, reputation, policy, content): what
+# an ESP's "blocked" answer may be.  All weigh 0 by default
+# (``[weights]``): recorded, never held against the member unless the list
+# gives them a weight.
+BLOCK_REASONS = frozenset({
+    'rejected', 'blocked', 'spamdetected', 'virusdetected',
+    'policyviolation', 'securityerror', 'authfailure', 'badreputation',
+    'requireptr', 'notcompliantrfc', 'norelaying', 'toomanyconn',
+    'speeding', 'contenterror'})
+
+
 class Unverified(Exception):
     """The request's signature or credentials do not check out (401)."""
 

@@ -4,6 +4,9 @@ Verification: ECDSA (P-256, SHA-256) over the timestamp header followed by
 the raw body, with the endpoint's verification key; the timestamp must be
 within the window.  Events: bounce (``type`` bounce or blocked), dropped
 (a suppression-list answer), deferred and spamreport; the rest ignored.
+A ``blocked`` bounce is SendGrid saying the receiver refused the sender
+(reputation, content, volume), not the address: its reason is one of the
+engine's block reasons whatever the text, so it weighs as a block does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mailman_bounces.config.hooks import EndpointConfig
 from mailman_bounces.esp.base import (
+    BLOCK_REASONS,
     MAX_EVENTS,
     HookEvent,
     HookRequest,
@@ -123,6 +127,12 @@ def _event(item: dict) -> HookEvent | None:
                   diagnostic=diagnostic, **extra)
     classified = _CLASSIFICATIONS.get(
         str(item.get('bounce_classification', '')).lower())
+    if item.get('type') == 'blocked' and found.reason not in BLOCK_REASONS:
+        # The text said something vaguer (or about the address): SendGrid
+        # says it is a block, and its classification may say which.
+        reason = classified if classified in BLOCK_REASONS else 'blocked'
+        return event(event_id, recipient, status=status, reason=reason,
+                     diagnostic=diagnostic, **extra)
     if classified and found.reason in ('undefined', 'onhold'):
         found = event(event_id, recipient, status=status, reason=classified,
                       diagnostic=diagnostic, **extra)

@@ -8,7 +8,12 @@ them.  Existing databases get them from `mailman_bounces.database.schema`.
 from mailman_bounces.model.domain_members import DomainMembers
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
-from mailman_bounces.model.hooks import Callback, CallbackEndpoint, WebhookSeen
+from mailman_bounces.model.hooks import (
+    Callback,
+    CallbackEndpoint,
+    SiteCallbackDisabled,
+    WebhookSeen,
+)
 from mailman_bounces.model.lease import Lease
 from mailman_bounces.model.mailbox import MailboxState, MailboxUIDL
 from mailman_bounces.model.member import MemberBounceState
@@ -38,6 +43,7 @@ __all__ = [
     'Notice',
     'OutageFreeze',
     'ReceivedReport',
+    'SiteCallbackDisabled',
     'StoredBounce',
     'TrackedDelivery',
     'TrackedPost',
@@ -66,4 +72,5 @@ TABLES = (
     'bounces_tracked_post',
     'bounces_tracked_delivery',
     'bounces_tracking_report',
+    'bounces_callback_site_disabled',
 )

@@ -87,3 +87,21 @@ class Callback(Model):
     last_status = Column(Integer)
     last_error = Column(SAText)
     delivered_at = Column(DateTime)
+
+
+@public
+class SiteCallbackDisabled(Model):
+    """A site-wide callback endpoint (a ``[callback.NAME]`` section) that
+    answered 410 Gone: the configuration cannot record it, so the database
+    does, until a site admin enables it again
+    (``mailman bounces callbacks enable site:NAME``)."""
+
+    __tablename__ = 'bounces_callback_site_disabled'
+    __table_args__ = (
+        UniqueConstraint('name', name='uq_bounces_callback_site_disabled'),
+    )
+
+    id = Column(Integer, primary_key=True)
+    name = Column(Unicode(64), nullable=False)
+    reason = Column(SAText, nullable=False)
+    disabled_at = Column(DateTime, nullable=False)

@@ -166,7 +166,7 @@ class Receiver:
     """A callback receiver on loopback that answers as told: a list of
     (status, headers) or 'timeout', one per request, then 204s."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.received: list[dict] = []
         self.answers: list = []
         self.hang = threading.Event()
@@ -188,7 +188,8 @@ class Receiver:
                 self.send_header('Content-Length', '0')
                 self.end_headers()
 
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+        # A port given: the receiver coming back where it was.
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', port),
                                                       Handler)
         self.server.daemon_threads = True
         self.url = f'http://127.0.0.1:{self.server.server_address[1]}/hook'

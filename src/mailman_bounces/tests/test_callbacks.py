@@ -135,6 +135,122 @@ def test_retries_follow_the_schedule_and_retry_after(site, receiver):
     assert len({r['headers']['webhook-id'] for r in receiver.received}) == 1
 
 
+# Retry-After as an HTTP-date (RFC 9110 10.2.3), in its three forms, each
+# for the same instant: 2 hours after the answer.
+HTTP_DATES = {
+    'IMF-fixdate': '%a, %d %b %Y %H:%M:%S GMT',
+    'RFC 850': '%A, %d-%b-%y %H:%M:%S GMT',
+    'asctime': '%a %b %e %H:%M:%S %Y',
+}
+
+
+@pytest.mark.parametrize('form', sorted(HTTP_DATES))
+def test_retry_after_as_an_http_date(site, receiver, form):
+    from mailman.utilities.datetime import now
+    later = now().replace(microsecond=0) + datetime.timedelta(hours=2)
+    receiver.answers = [(503, {'Retry-After': later.strftime(
+        HTTP_DATES[form])})]
+    bounce(site, 'anne@example.org')
+    assert deliver() == {'pending': 1}
+    [row] = outbox()
+    # The date asked for, not the schedule's 5 seconds.
+    assert row.next_attempt == later
+    forward(3600)
+    assert deliver() == {}
+    forward(3600)
+    assert deliver() == {'delivered': 1}
+
+
+@pytest.mark.parametrize('offset, expected', [
+    # A date already past: the schedule's 5 seconds.
+    (-datetime.timedelta(hours=1), datetime.timedelta(seconds=5)),
+    # Three days ahead: the cap of a day, as for delay-seconds.
+    (datetime.timedelta(days=3), datetime.timedelta(days=1)),
+])
+def test_retry_after_dates_past_and_far(site, receiver, offset, expected):
+    from mailman.utilities.datetime import now
+    at = now()
+    when = at.replace(microsecond=0) + offset
+    receiver.answers = [(429, {'Retry-After': when.strftime(
+        HTTP_DATES['IMF-fixdate'])})]
+    bounce(site, 'anne@example.org')
+    deliver()
+    [row] = outbox()
+    assert row.next_attempt == at + expected
+
+
+@pytest.mark.parametrize('header', ['soon', '', '-5', '1.5',
+                                    'Sun, 32 Nov 1994 08:49:37 GMT'])
+def test_unreadable_retry_after_follows_the_schedule(site, receiver,
+                                                     header):
+    from mailman.utilities.datetime import now
+    at = now()
+    receiver.answers = [(503, {'Retry-After': header})]
+    bounce(site, 'anne@example.org')
+    deliver()
+    [row] = outbox()
+    assert row.next_attempt == at + datetime.timedelta(seconds=5)
+
+
+def test_a_receiver_down_for_a_day_misses_nothing(receiver):
+    """The issue: 'a receiver down for a day misses nothing'.  With the
+    default schedule (no attempts setting) the receiver stops listening
+    for 25 hours while events keep coming; the runner keeps polling; once
+    it listens again every event reaches it, each once, and none was
+    dead-lettered on the way."""
+    from mailman.config import config
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.config import load_site_config, set_site_config
+    from mailman_bounces.tests.hooks_support import Receiver
+    previous = set_site_config(load_site_config(f"""
+[callbacks]
+timeout: 1s
+[callback.app]
+url: {receiver.url}
+secret: {SECRET}
+events: all
+"""))
+    try:
+        port = int(receiver.url.split(':')[2].split('/')[0])
+        receiver.close()                # down: connections refused
+        start = now()
+        # Events at the start, 6 hours in and 23 hours in.
+        events = {datetime.timedelta(0): 'first',
+                  datetime.timedelta(hours=6): 'second',
+                  datetime.timedelta(hours=23): 'third'}
+        back = start + datetime.timedelta(hours=25)
+        step = datetime.timedelta(minutes=10)     # the runner polls
+        came_back = None
+        # The issue's schedule spans about 3 days.
+        while now() < start + datetime.timedelta(days=3):
+            for offset, key in list(events.items()):
+                if now() - start >= offset:
+                    enqueue('bounce.registered', key, None, {'key': key})
+                    config.db.commit()
+                    del events[offset]
+            if came_back is None and now() >= back:
+                came_back = Receiver(port)
+            deliver()
+            rows = outbox()
+            assert 'dead' not in {r.state for r in rows}
+            if came_back is not None and {r.state for r in rows} == {
+                    'delivered'}:
+                break
+            forward(step.total_seconds())
+        rows = outbox()
+        assert [r.state for r in rows] == ['delivered'] * 3
+        assert sorted(json.loads(r['body'])['data']['key']
+                      for r in came_back.received) == [
+            'first', 'second', 'third']
+        assert min(r.attempts for r in rows) > 1
+        assert all(r.delivered_at >= back for r in rows)
+        came_back.close()
+    finally:
+        set_site_config(previous)
+
+
 def test_dead_letter_and_replay(site, receiver):
     from mailman_bounces.app.callbacks import dead_letters, replay
     receiver.answers = [(500, {})] * 4
@@ -151,6 +267,8 @@ def test_dead_letter_and_replay(site, receiver):
 
 
 def test_410_disables_the_endpoint(site, receiver):
+    """The issue: '410 disables the endpoint'; the list's (a row) and the
+    site's (a [callback.NAME] section) alike."""
     from mailman.config import config
     from mailman.utilities.datetime import now
 
@@ -169,10 +287,64 @@ def test_410_disables_the_endpoint(site, receiver):
     config.db.store.expire_all()
     assert not config.db.store.get(CallbackEndpoint, endpoint.id).enabled
     assert {r.state for r in outbox()} == {'dead'}
-    # A disabled list endpoint gets nothing new.
-    enqueue('bounce.registered', 'another', site.list_id, {})
+    # Neither disabled endpoint gets anything new.
+    assert enqueue('bounce.registered', 'another', site.list_id, {}) == 0
     config.db.commit()
-    assert [r.endpoint for r in outbox()][2:] == ['site:app']
+    assert len(outbox()) == 2
+    assert deliver() == {}
+    assert len(receiver.received) == 2
+    # The list's is enabled again as the site's is (by its outbox name).
+    from mailman_bounces.app.callbacks import enable_endpoint
+    assert enable_endpoint(f'list:{endpoint.id}')
+    config.db.commit()
+    row = config.db.store.get(CallbackEndpoint, endpoint.id)
+    assert (row.enabled, row.disabled_reason) == (True, None)
+    assert not enable_endpoint(f'list:{endpoint.id}')
+    assert enqueue('bounce.registered', 'back', site.list_id, {}) == 1
+
+
+def test_a_site_endpoint_gone_stays_disabled_until_enabled(site, receiver):
+    """A site endpoint comes from the configuration: its 410 is kept in the
+    database, so other runners and restarts see it, and a site admin
+    enables it again from the command line."""
+    from click.testing import CliRunner
+    from mailman.config import config
+
+    from mailman_bounces.app.callbacks import enqueue
+    from mailman_bounces.commands.cli_bounces import bounces
+    receiver.answers = [(410, {})]
+    bounce(site, 'anne@example.org')
+    [row] = outbox()
+    assert deliver() == {'dead': 1}
+    [row] = outbox()
+    assert (row.endpoint, row.last_status) == ('site:app', 410)
+    # The disabled state is in the database, not in this process.
+    config.db.store.expire_all()
+    result = CliRunner().invoke(bounces, ['callbacks', 'endpoints'])
+    assert result.exit_code == 0, result.output
+    assert f'site:app {receiver.url} disabled: 410 Gone at' in result.output
+    bounce(site, 'anne@example.org', diagnostic='550 5.1.1 <{email}>: x')
+    assert len(outbox()) == 1
+    # A dead letter replayed to a disabled endpoint is not sent.
+    result = CliRunner().invoke(bounces, ['callbacks', 'replay'])
+    assert result.exit_code == 0, result.output
+    deliver()
+    assert len(receiver.received) == 1
+    # Enabled again: new events are queued and sent.
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'site:app'])
+    assert result.exit_code == 0, result.output
+    assert 'site:app enabled' in result.output
+    result = CliRunner().invoke(bounces, ['callbacks', 'endpoints'])
+    assert f'site:app {receiver.url} enabled' in result.output
+    assert enqueue('bounce.registered', 'later', site.list_id, {}) == 1
+    config.db.commit()
+    assert deliver() == {'delivered': 1}
+    assert len(receiver.received) == 2
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'site:app'])
+    assert 'site:app was not disabled' in result.output
+    result = CliRunner().invoke(bounces, ['callbacks', 'enable', 'app'])
+    assert result.exit_code != 0
+    assert 'expected site:NAME or list:ID' in result.output
 
 
 def test_crash_between_commit_and_call_delivers_once_later(site, receiver):

@@ -404,3 +404,74 @@ def test_scan_of_a_mailbox_it_cannot_log_in_to(server, box, tmp_path,
     assert main(['scan', '--password-file', str(wrong), '--ca-file',
                  box.ca_file, url]) == 1
     assert 'AUTHENTICATIONFAILED' in capsys.readouterr().err
+
+
+def test_bouncemail_runner_in_an_instance(instance, server, tmp_path):
+    """The issue's runner itself: with an enabled ``[mailbox.NAME]`` the
+    plugin adds ``[runner.bouncemail]`` (none without one); run as
+    Mailman's master runs it, it polls the Dovecot mailbox on its own,
+    registers the bounce in the instance's database and moves it to
+    Processed."""
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from mailman_bounces.tests.instance import mailman_executable
+    password = tmp_path / 'password'
+    password.write_text(server.password + '\n')
+    settings = instance.root / 'bounces.cfg'
+
+    def configure(enabled: str) -> str:
+        settings.write_text(
+            f'[mailbox.hosted]\nprotocol: imap\nhost: localhost\n'
+            f'port: {server.imaps}\nsecurity: tls\nuser: {server.user}\n'
+            f'password_file: {password}\nca_file: {server.certificate}\n'
+            f'list: test.example.com\nenabled: {enabled}\n',
+            encoding='utf-8')
+        instance.write_config(plugin=True)
+        config_text = instance.config_file.read_text(
+            encoding='utf-8').replace(
+            'enabled: yes', f'enabled: yes\nconfiguration: {settings}', 1)
+        instance.config_file.write_text(config_text, encoding='utf-8')
+        return instance.run('conf', '-s', 'runner.bouncemail',
+                            check=False).stdout
+
+    runner_class = 'mailman_bounces.runners.bouncemail.BounceMailRunner'
+    assert runner_class not in configure('no')
+    assert runner_class in configure('yes')
+    instance.run('create', 'test@example.com')
+    instance.run('addmembers', '-', 'test@example.com',
+                 stdin='anne@example.org\n')
+    server.save(dsn('anne@example.org'))
+    # How the master starts each runner.
+    command = [str(Path(mailman_executable()).with_name('runner')),
+               '-C', str(instance.config_file), '-r', 'bouncemail']
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith('MAILMAN_')}
+    environment.update(instance.env)
+    errors = instance.root / 'runner.err'
+    process = subprocess.Popen(command, env=environment, cwd=instance.root,
+                               stdout=subprocess.DEVNULL,
+                               stderr=errors.open('w'))
+    try:
+        deadline = time.monotonic() + 120
+        while (server.count('Processed') == 0
+               and process.poll() is None and time.monotonic() < deadline):
+            time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    assert server.count('Processed') == 1, errors.read_text()
+    assert server.count('INBOX') == 0
+    with instance.engine().connect() as connection:
+        rows = connection.execute(text(
+            'SELECT email, list_id, reason FROM bounces_event')).all()
+        state = connection.execute(text(
+            'SELECT name, seen, registered, unparsed, last_error '
+            'FROM bounces_mailbox')).all()
+    assert [tuple(row) for row in rows] == [
+        ('anne@example.org', 'test.example.com', 'userunknown')]
+    assert [tuple(row) for row in state] == [('hosted', 1, 1, 0, None)]

@@ -234,6 +234,17 @@ def test_rules_cli(mailman, tmp_path):
     assert tested.output == (
         f'anne@example.org: userunknown/hard -> list:{number} (set): '
         'mailboxfull/soft\n')
+    # As the issue writes it: rules test LIST FILE.
+    for spec in ('test.example.com', 'test@example.com'):
+        positional = _cli('test', spec, str(message))
+        assert positional.exit_code == 0, positional.output
+        assert positional.output == tested.output
+    for wrong in ([str(message)], ['-l', 'test.example.com',
+                                   'test.example.com', str(message)],
+                  ['test.example.com', str(tmp_path / 'missing.eml')]):
+        assert _cli('test', *wrong).exit_code == 2
+    assert 'No such list' in _cli('test', 'nope.example.com',
+                                  str(message)).output
     refused = _cli('add', '-l', 'test.example.com', '--pattern', 'a{5000}',
                    '--effect', 'ignore')
     assert refused.exit_code == 2

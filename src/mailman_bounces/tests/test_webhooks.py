@@ -352,6 +352,126 @@ def test_sparkpost_batch_is_taken_once(site):
         ('bart@example.org', 'policyviolation', '5.7.1')]
 
 
+# Policy and reputation blocks, per provider: the receiver refused the
+# sender, its host or the message, not the address.  Each carries a text
+# the classifier alone finds vague ('550 Rejected', 5.0.0: a bounce of
+# unknown cause, which scores); the provider's own classification makes it
+# one of the engine's block reasons, which weigh nothing.
+
+def _send_ses(site, name, diagnostic, **fields):
+    from mailman_bounces.tests.hooks_support import post
+    message = {'notificationType': 'Bounce', 'mail': {}, 'bounce': {
+        'feedbackId': f'fb-{name}', 'bounceType': 'Permanent',
+        'bouncedRecipients': [{'emailAddress': 'anne@example.org',
+                               'status': '5.0.0',
+                               'diagnosticCode': f'smtp; {diagnostic}'}],
+        **fields}}
+    body = json.dumps(site['aws'].sign(_sns(message))).encode()
+    return post(site['server'], '/webhooks/ses/ses1', body)
+
+
+def _send_sendgrid(site, name, diagnostic, **fields):
+    from mailman_bounces.tests.hooks_support import post, sendgrid_sign
+    payload = json.dumps([{
+        'email': 'anne@example.org', 'event': 'bounce', 'status': '5.0.0',
+        'reason': diagnostic, 'sg_event_id': f'sg-{name}',
+        'mailman_list': 'test.example.com', **fields}]).encode()
+    stamp = str(_epoch())
+    return post(site['server'], '/webhooks/sendgrid/sg', payload, {
+        'X-Twilio-Email-Event-Webhook-Signature':
+            sendgrid_sign(site['sendgrid'], stamp, payload),
+        'X-Twilio-Email-Event-Webhook-Timestamp': stamp})
+
+
+def _send_mailgun(site, name, diagnostic, **fields):
+    from mailman_bounces.tests.hooks_support import post
+    code, _, message = diagnostic.partition(' ')
+    return post(site['server'], '/webhooks/mailgun/mg', _mailgun(
+        f'tok-{name}', str(_epoch()), event='failed', id=f'mg-{name}',
+        severity='permanent', recipient='anne@example.org',
+        **{'delivery-status': {'code': int(code), 'message': message,
+                               'enhanced-code': '5.0.0'}}, **fields))
+
+
+def _send_postmark(site, name, diagnostic, **fields):
+    from mailman_bounces.tests.hooks_support import post
+    record = {'RecordType': 'Bounce', 'ID': abs(hash(name)) % 10**9,
+              'Email': 'anne@example.org', 'Details': diagnostic,
+              'Metadata': {'mailman_list': 'test.example.com'}, **fields}
+    return post(site['server'], '/webhooks/postmark/pm',
+                json.dumps(record).encode(), _auth(SECRET))
+
+
+def _send_sparkpost(site, name, diagnostic, **fields):
+    from mailman_bounces.tests.hooks_support import post
+    batch = [{'msys': {'message_event': {
+        'type': 'bounce', 'event_id': f'sp-{name}',
+        'rcpt_to': 'anne@example.org', 'raw_reason': diagnostic,
+        **fields}}}]
+    return post(site['server'], '/webhooks/sparkpost/sp',
+                json.dumps(batch).encode(), _auth(SECRET))
+
+
+VAGUE = '550 5.0.0 Rejected'
+
+# (provider, the provider's fields, the reason its documentation implies)
+BLOCKS = [
+    # SES: the recipient's ISP rejected the content.
+    ('ses', {'bounceSubType': 'ContentRejected'}, 'contenterror'),
+    # SendGrid: 'blocked' is a block of the sender; its classification
+    # says which when it gives one.
+    ('sendgrid', {'type': 'blocked'}, 'blocked'),
+    ('sendgrid', {'type': 'blocked', 'bounce_classification': 'Reputation'},
+     'badreputation'),
+    ('sendgrid', {'type': 'blocked', 'bounce_classification': 'Content'},
+     'contenterror'),
+    ('sendgrid', {'type': 'blocked',
+                  'bounce_classification': 'Frequency or Volume'},
+     'speeding'),
+    # A block whose text blames the address (some receivers answer a
+    # blocked sender 'user unknown') still is a block, not a dead address.
+    ('sendgrid', {'type': 'blocked', 'reason':
+                  '550 5.1.1 Recipient address rejected: User unknown'},
+     'blocked'),
+    # Mailgun: its own ESP block.
+    ('mailgun', {'reason': 'espblock'}, 'blocked'),
+    # Postmark: 'Blocked' (ISP block).
+    ('postmark', {'Type': 'Blocked'}, 'blocked'),
+    # SparkPost: 50 Mail Block, 51 Spam Block, 52 Spam Content,
+    # 53 Prohibited Attachment, 54 Relaying Denied.
+    ('sparkpost', {'bounce_class': '50'}, 'blocked'),
+    ('sparkpost', {'bounce_class': '51'}, 'blocked'),
+    ('sparkpost', {'bounce_class': '52'}, 'spamdetected'),
+    ('sparkpost', {'bounce_class': '53'}, 'policyviolation'),
+    ('sparkpost', {'bounce_class': '54'}, 'norelaying'),
+]
+
+
+@pytest.mark.parametrize('provider, fields, reason', BLOCKS)
+def test_policy_blocks_do_not_count_against_the_member(site, provider,
+                                                       fields, reason):
+    from mailman.interfaces.listmanager import IListManager
+    from mailman.interfaces.member import DeliveryStatus
+    from zope.component import getUtility
+
+    from mailman_bounces.tests.helpers import member
+    mlist = getUtility(IListManager).get_by_list_id('test.example.com')
+    # One bounce that scored at all would disable Anne.
+    mlist.bounce_score_threshold = 0.1
+    fields = dict(fields)
+    send = globals()[f'_send_{provider}']
+    diagnostic = fields.pop('reason', VAGUE) if provider == 'sendgrid' \
+        else VAGUE
+    assert send(site, reason, diagnostic, **fields)[0] == 200
+    [event] = events()
+    assert (event.email, event.kind, event.severity, event.reason) == (
+        'anne@example.org', 'bounce', 'soft', reason)
+    run_pass()
+    assert events()[0].outcome == 'ignored'
+    assert member(mlist, 'anne@example.org').delivery_status == (
+        DeliveryStatus.enabled)
+
+
 # HTTP answers.
 
 def test_http_answers(site):

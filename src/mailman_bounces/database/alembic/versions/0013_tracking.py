@@ -1,5 +1,6 @@
 """Message tracking: the lists' tracking settings, tracked posts, their
-deliveries and the reports about them.
+deliveries and the reports about them; and the site-wide callback endpoints
+a 410 answer disabled (added here: 0013 has not been released).
 
 Revision ID: 0013_tracking
 Revises: 0012_rules
@@ -74,9 +75,18 @@ def upgrade():
                     'bounces_tracking_report', ['delivery_id'])
     op.create_index('ix_bounces_tracking_report_list_received',
                     'bounces_tracking_report', ['list_id', 'received'])
+    op.create_table(
+        'bounces_callback_site_disabled',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('name', sa.Unicode(64), nullable=False),
+        sa.Column('reason', SAText(), nullable=False),
+        sa.Column('disabled_at', sa.DateTime(), nullable=False),
+        sa.UniqueConstraint('name', name='uq_bounces_callback_site_disabled'),
+    )
 
 
 def downgrade():
+    op.drop_table('bounces_callback_site_disabled')
     op.drop_index('ix_bounces_tracking_report_list_received',
                   'bounces_tracking_report')
     op.drop_index('ix_bounces_tracking_report_delivery',
