@@ -139,8 +139,7 @@ def main() -> None:
     parser.add_argument('--posts', type=int, default=2)
     parser.add_argument('--without-core-verp', action='store_true',
                         help="leave out core's VERP of every copy (it "
-                        'decorates each copy: hours at 10,000 members on '
-                        'a slow machine)')
+                        'decorates each copy: the slowest row by far)')
     parser.add_argument('--name', default='verp',
                         help='results in bench/results/NAME.{txt,json}, '
                         'and the docs block NAME-benchmark')

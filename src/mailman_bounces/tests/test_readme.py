@@ -96,6 +96,7 @@ RESULT_BLOCKS = {
     'policy-tenths': ('policy.txt', 1),
     'policy-growth': ('policy.txt', 2),
     'verp-benchmark': ('verp.txt', 0),
+    'verp-core-benchmark': ('verp-core.txt', 0),
 }
 
 
