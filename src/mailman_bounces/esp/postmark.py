@@ -11,6 +11,7 @@ them one).
 from __future__ import annotations
 
 from mailman_bounces.config.hooks import EndpointConfig
+from mailman_bounces.detect.status import find_status
 from mailman_bounces.esp.base import (
     HookRequest,
     Malformed,
@@ -68,13 +69,17 @@ def parse(request: HookRequest) -> Parsed:
         # Subscribe, AutoResponder, AddressChange ...: not failures.
         return Parsed(ignored=1)
     kind, reason, fallback = known
+    details = text(record.get('Details'), 1500)
     diagnostic = ' '.join(filter(None, (text(record.get('Description'), 500),
-                                        text(record.get('Details'), 1500))))
+                                        details)))
+    # Postmark has no status field: the receiving server's answer, in
+    # Details, often carries one ("550 5.1.1 ...").
+    status = find_status(details)
     found = event(event_id, recipient, kind=kind, reason=reason,
-                  permanent=kind == 'bounce', diagnostic=diagnostic or None,
-                  **extra)
+                  status=status, permanent=kind == 'bounce',
+                  diagnostic=diagnostic or None, **extra)
     if reason is None and found.reason in ('undefined', 'onhold'):
         found = event(event_id, recipient, kind=kind, reason=fallback,
-                      permanent=kind == 'bounce',
+                      status=status, permanent=kind == 'bounce',
                       diagnostic=diagnostic or None, **extra)
     return Parsed(events=[found])

@@ -200,6 +200,30 @@ def test_killed_between_register_and_move_counts_once(
     assert _state().registered == 1
 
 
+def test_a_runner_stopping_mid_poll_is_no_mailbox_error(
+        mlist, server, box, monkeypatch):
+    """SIGTERM raises RunnerInterrupt wherever the runner is: a poll cut
+    short by it records no error, backs nothing off, frees the mailbox."""
+    from mailman.interfaces.runner import RunnerInterrupt
+
+    from mailman_bounces.utilities.mailbox_clients import IMAPClient
+    server.save(dsn('anne@example.org'))
+    moving = IMAPClient.move
+
+    def stopped(self, uids, folder):
+        raise RunnerInterrupt
+    monkeypatch.setattr(IMAPClient, 'move', stopped)
+    with pytest.raises(RunnerInterrupt):
+        _poll(box)
+    state = _state()
+    assert (state.failures, state.last_error) == (0, None)
+    monkeypatch.setattr(IMAPClient, 'move', moving)
+    # Not held by the stopped runner's lease: the next poll goes at once.
+    assert _poll(box, force=True)
+    assert [e.email for e in _events()] == ['anne@example.org']
+    assert server.count('Processed') == 1
+
+
 def test_uidvalidity_change_counts_nothing_twice(mlist, server, box):
     box = replace(box, folder='Bounces')
     first = dsn('anne@example.org')

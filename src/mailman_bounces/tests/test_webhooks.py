@@ -318,8 +318,8 @@ def test_postmark_basic_auth_and_dmarc(site):
     assert post(site['server'], '/webhooks/postmark/pm', body,
                 _auth(SECRET))[0] == 200
     [event] = events()
-    assert (event.reason, event.provider_event_id) == (
-        'authfailure', '4323372036854775807')
+    assert (event.reason, event.status, event.provider_event_id) == (
+        'authfailure', '5.7.1', '4323372036854775807')
     run_pass()
     # listmonk counts these as soft bounces; here they weigh nothing.
     assert events()[0].outcome == 'ignored'

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from mailman.config import config
+from mailman.interfaces.runner import RunnerInterrupt
 from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import select, update
@@ -231,6 +232,14 @@ def poll(box: MailboxConfig, force: bool = False) -> bool:
                 _poll_imap(box, client, holder)
             else:
                 _poll_pop3(box, client, holder)
+    except RunnerInterrupt:
+        # The runner is stopping (SIGTERM, SIGINT): not the mailbox's
+        # fault, so no error and no back-off.  What was registered and not
+        # moved yet is registered once again next time (fingerprints).
+        config.db.abort()
+        release_lease(_lease_name(box), holder)
+        config.db.commit()
+        raise
     except MailboxError as failure:
         config.db.abort()
         error = str(failure)
