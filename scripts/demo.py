@@ -48,21 +48,17 @@ that part.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from base64 import b64encode
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_binary_file
@@ -74,34 +70,29 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import demo_scenes as story
-from demo_scenes import LIST, LIST_ID, Check, Delivery, Mail, Seen
+from demo_scenes import LIST, LIST_ID, Check, Mail, Seen
 from demo_web import ADMIN_LOGIN, OWNER_LOGIN
 
 from mailman_bounces.testing import dovecot
-from mailman_bounces.testing.clock import read_offset, set_offset
+from mailman_bounces.testing.clock import read_offset
+from mailman_bounces.testing.running import (
+    MASTER,
+    RunningInstance,
+    Server,
+    greets,
+    http_answers,
+    listens,
+    mailman_config,
+    shown,
+    wait_gone,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-AUTH = 'Basic ' + b64encode(b'restadmin:restpass').decode()
-
-# Generous: a loaded machine with two cores starts Mailman's dozen runner
-# processes in well under a minute.
-START_TIMEOUT = 180
 # What the command lines of the demo's two daemons contain.
-MASTER, SINK, WEB = 'master', 'demo_sink.py', 'demo_web.py'
-SETTLE_TIMEOUT = 120
+SINK, WEB = 'demo_sink.py', 'demo_web.py'
 
 # How often the periodic runner passes once the instance is live.
 PASS_INTERVAL = '2s'
-
-# Queues where a message stays for good (or for a long retry period): the
-# demo does not wait for them to empty, it checks that they are empty.
-TERMINAL_QUEUES = ('bad', 'retry', 'shunt')
-
-# Mailman settings that must not leak in from the caller's environment (the
-# test suite sets the first one for its own Mailman).
-FOREIGN_ENVIRONMENT = ('MAILMAN_EXTRA_TESTING_CFG', 'MAILMAN_VAR_DIR',
-                       'MAILMAN_CONFIG_FILE')
 
 
 class DemoError(SystemExit):
@@ -123,35 +114,18 @@ class Ports:
                    hooks=base + 26, imap=base + 43, web=base + 80)
 
 
-@dataclass(frozen=True)
-class Server:
-    """A server the demo talks to: its name, the file naming the process
-    that runs it, and how to tell that it answers."""
-
-    name: str
-    pid_file: Path
-    answers: Callable[[], bool]
-
-
-def shown(path: Path) -> str:
-    """`path` as the user would type it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-class Instance:
+class Instance(RunningInstance):
     """The demo's Mailman instance: its directory, ports and processes."""
 
+    error = DemoError
+
     def __init__(self, var: Path, ports: Ports) -> None:
-        self.var = var
         self.ports = ports
         self.etc = var / 'etc'
-        self.config_file = self.etc / 'mailman.cfg'
         self.demo = var / 'demo'
+        super().__init__(var, self.etc / 'mailman.cfg', ports.rest,
+                         ports.lmtp, self.demo / 'clock')
         self.outbox = self.demo / 'outbox'
-        self.clock = self.demo / 'clock'
         self.sink_pid = self.demo / 'sink.pid'
         self.web_pid = self.demo / 'web.pid'
         # The private Dovecot: its directory (a link), pid and password.
@@ -160,10 +134,6 @@ class Instance:
         self.mailbox_password = self.demo / 'mailbox-password'
         self.has_dovecot = dovecot.available()
         self.web_url = f'http://127.0.0.1:{ports.web}'
-        self.master_pid = var / 'master.pid'
-        self.rest_url = f'http://127.0.0.1:{ports.rest}/3.1'
-        self.env = {name: value for name, value in os.environ.items()
-                    if name not in FOREIGN_ENVIRONMENT}
 
     # ---- configuration
 
@@ -197,48 +167,17 @@ port: {self.ports.hooks}
 [callbacks]
 interval: 1s
 {story.webhook_endpoints()}{self._mailbox_section(live)}""", encoding='utf-8')
-        self.config_file.write_text(f"""\
-# A demo Mailman instance with mailman-bounces (see scripts/demo.py).
-[mailman]
-layout: demo
-site_owner: {story.SITE_ADMIN}
-
-[paths.demo]
-var_dir: {self.var}
-
-[mta]
-incoming: mailman.mta.null.NullMTA
-smtp_host: 127.0.0.1
-smtp_port: {self.ports.smtp}
-lmtp_host: 127.0.0.1
-lmtp_port: {self.ports.lmtp}
-
-[webservice]
-hostname: 127.0.0.1
-port: {self.ports.rest}
-
-[runner.bounces]
-# Pick bounces up at once (the plugin's default is every 10 seconds).
-sleep_time: 1s
-
-[runner.bouncepass]
-# {'yes: passes every pass_interval, like a site.' if live else
-   'no: the demo runs each pass itself while the story plays.'}
-start: {'yes' if live else 'no'}
-
-[plugin.bounces]
-class: mailman_bounces.plugin.BouncesPlugin
-component_package: mailman_bounces
-enabled: yes
-configuration: {self.etc / 'bounces.cfg'}
-
-[plugin.clock]
-# The demo's clock: Mailman's now() is shifted by the offset in this file.
-class: mailman_bounces.testing.clock.ShiftedClock
-component_package: mailman_bounces.testing
-enabled: yes
-configuration: {self.clock}
-""", encoding='utf-8')
+        self.config_file.write_text(
+            '# A demo Mailman instance with mailman-bounces (see '
+            'scripts/demo.py).\n' + mailman_config(
+                layout='demo', var=self.var, site_owner=story.SITE_ADMIN,
+                smtp_port=self.ports.smtp, lmtp_port=self.ports.lmtp,
+                rest_port=self.ports.rest,
+                plugin_config=self.etc / 'bounces.cfg', clock=self.clock,
+                pass_runner=live, pass_runner_note=(
+                    'yes: passes every pass_interval, like a site.' if live
+                    else 'no: the demo runs each pass itself while the '
+                         'story plays.')), encoding='utf-8')
 
     def _mailbox_section(self, live: bool) -> str:
         if not self.has_dovecot:
@@ -286,95 +225,46 @@ configuration: {self.clock}
 
     # ---- processes
 
-    def mailman(self, *args: str, check: bool = True
-                ) -> subprocess.CompletedProcess:
-        """Run a `mailman` command on the instance."""
-        result = subprocess.run(self._mailman_command(*args),
-                                capture_output=True, text=True, cwd=ROOT,
-                                env=self.env, check=False)
-        if check and result.returncode != 0:
-            raise DemoError(f'mailman {" ".join(args)} failed:\n'
-                            f'{result.stdout}{result.stderr}')
-        return result
-
-    def _mailman_command(self, *args: str) -> list[str]:
-        command = [str(BIN / 'mailman'), '-C', str(self.config_file)]
-        if os.geteuid() == 0:
-            command.append('--run-as-root')
-        return command + list(args)
-
     def _pid(self, path: Path) -> int | None:
         """The process id in `path`, if that process is alive and is still
-        the program that wrote it (a file left behind names a process id
-        that the system may since have given to another program)."""
-        try:
-            pid = int(path.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
+        the program that wrote it."""
         if path == self.dovecot_pid:
             program = self._dovecot_program()
         else:
             program = {self.sink_pid: SINK, self.web_pid: WEB}.get(
                 path, MASTER)
-        return pid if _runs(pid, program) else None
+        return self.pid(path, program)
 
-    def _servers(self) -> list[Server]:
+    def servers(self) -> list[Server]:
         """The servers the demo talks to, and who runs them."""
-        mailman = self.master_pid
         return [
-            Server(f'REST (port {self.ports.rest})', mailman,
-                   self._rest_answers),
-            Server(f'LMTP (port {self.ports.lmtp})', mailman,
-                   lambda: _greets(smtplib.LMTP, self.ports.lmtp)),
+            *super().servers(),
             Server(f'the ESP webhook listener (port {self.ports.hooks})',
-                   mailman, lambda: _listens(self.ports.hooks)),
+                   self.master_pid, lambda: listens(self.ports.hooks)),
             Server(f'the mail sink (SMTP, port {self.ports.smtp})',
                    self.sink_pid,
-                   lambda: _greets(smtplib.SMTP, self.ports.smtp)),
+                   lambda: greets(smtplib.SMTP, self.ports.smtp)),
             Server(f'Postorius (port {self.ports.web})', self.web_pid,
-                   lambda: _http_answers(self.web_url + '/postorius/lists/')),
+                   lambda: http_answers(self.web_url + '/postorius/lists/')),
         ] + ([Server(f'Dovecot (IMAP, port {self.ports.imap})',
-                     self.dovecot_pid, lambda: _listens(self.ports.imap))]
+                     self.dovecot_pid, lambda: listens(self.ports.imap))]
              if self.has_dovecot else [])
 
-    def _rest_answers(self) -> bool:
-        try:
-            self.rest('GET', '/system/versions', timeout=5)
-            return True
-        except OSError:           # URLError, HTTPError, timeouts
-            return False
-
-    def answering(self) -> dict[str, bool]:
-        return {server.name: server.answers()
-                for server in self._servers()}
-
-    def wait_for_servers(self, timeout: float = START_TIMEOUT) -> None:
-        """Until every server answers; or name those that do not."""
-        deadline = time.monotonic() + timeout
-        while True:
-            silent = [name for name, up in self.answering().items() if not up]
-            if not silent:
-                return
-            if self.sink_pid.exists() and self._pid(self.sink_pid) is None:
-                log = (self.demo / 'sink.log').read_text()
-                raise DemoError(f'The mail sink exited:\n{log}')
-            if (self.dovecot_pid.exists()
-                    and self._pid(self.dovecot_pid) is None):
-                raise DemoError(
-                    'Dovecot exited:\n' + self._dovecot().log()
-                    + (self.demo / 'dovecot.log').read_text())
-            if time.monotonic() > deadline:
-                raise DemoError(
-                    f'Mailman did not start within {timeout:.0f}s: '
-                    f'{", ".join(silent)} did not answer; see '
-                    f'{shown(self.var / "logs")}/mailman.log and '
-                    f'{shown(self.demo)}/start.log.')
-            time.sleep(0.5)
+    def check_alive(self) -> None:
+        """The sink or Dovecot exited while Mailman starts: say why."""
+        if self.sink_pid.exists() and self._pid(self.sink_pid) is None:
+            log = (self.demo / 'sink.log').read_text()
+            raise DemoError(f'The mail sink exited:\n{log}')
+        if (self.dovecot_pid.exists()
+                and self._pid(self.dovecot_pid) is None):
+            raise DemoError(
+                'Dovecot exited:\n' + self._dovecot().log()
+                + (self.demo / 'dovecot.log').read_text())
 
     def _refuse_foreign_servers(self) -> None:
         """A port answering while our process for it is not running belongs
         to another program: say so, rather than time out later."""
-        foreign = [server.name for server in self._servers()
+        foreign = [server.name for server in self.servers()
                    if self._pid(server.pid_file) is None and server.answers()]
         if foreign:
             raise DemoError(
@@ -393,16 +283,7 @@ configuration: {self.clock}
         self._start_web()
         self._start_dovecot()
         if not running:
-            # The master keeps running: it must not hold our output pipes.
-            # --force: a master that was killed leaves its lock behind.
-            log = self.demo / 'start.log'
-            with open(log, 'w') as output:
-                started = subprocess.run(
-                    self._mailman_command('start', '--force'), stdout=output,
-                    stderr=output, stdin=subprocess.DEVNULL, cwd=ROOT,
-                    env=self.env, check=False)
-            if started.returncode != 0:
-                raise DemoError(f'mailman start failed:\n{log.read_text()}')
+            self.start_master(self.demo / 'start.log')
         self.wait_for_servers()
         print(f'Mailman {"was already" if running else "is"} running: REST '
               f'at {self.rest_url}, LMTP at '
@@ -437,27 +318,22 @@ configuration: {self.clock}
         self.sink_pid.write_text(str(sink.pid))
 
     def stop(self) -> None:
-        master = self._pid(self.master_pid)
-        if master is not None:
-            self.mailman('stop', check=False)
-            _wait_gone(master, MASTER, 'the Mailman master')
-        # The master removes its pid file as it exits; one killed outright
-        # leaves it behind, naming a process id that may be reused.
-        self.master_pid.unlink(missing_ok=True)
+        master = self.stop_master()
         sink = self._pid(self.sink_pid)
         if sink is not None:
             os.kill(sink, signal.SIGTERM)
-            _wait_gone(sink, SINK, 'the mail sink')
+            wait_gone(sink, SINK, 'the mail sink', error=DemoError)
         self.sink_pid.unlink(missing_ok=True)
         web = self._pid(self.web_pid)
         if web is not None:
             os.kill(web, signal.SIGTERM)
-            _wait_gone(web, WEB, 'Postorius')
+            wait_gone(web, WEB, 'Postorius', error=DemoError)
         self.web_pid.unlink(missing_ok=True)
         box = self._pid(self.dovecot_pid)
         if box is not None:
             os.kill(box, signal.SIGTERM)
-            _wait_gone(box, self._dovecot_program(), 'Dovecot')
+            wait_gone(box, self._dovecot_program(), 'Dovecot',
+                      error=DemoError)
         self.dovecot_pid.unlink(missing_ok=True)
         print('Stopped.' if master or sink or web or box
               else 'Nothing was running.')
@@ -481,33 +357,7 @@ configuration: {self.clock}
                   f' ({_days(read_offset(self.clock))} the real clock)')
         return master is not None
 
-    # ---- the clock
-
-    def now(self) -> datetime:
-        """The time on the instance's clock (UTC, naive like Mailman's)."""
-        real = datetime.now(UTC).replace(tzinfo=None)
-        return real + read_offset(self.clock)
-
-    def set_clock(self, when: datetime) -> None:
-        set_offset(self.clock, when - datetime.now(UTC).replace(tzinfo=None))
-
-    def advance_clock(self, days: int) -> None:
-        set_offset(self.clock, read_offset(self.clock) + timedelta(days=days))
-
     # ---- talking to it
-
-    def rest(self, method: str, path: str, data: dict | None = None,
-             timeout: float = 30):
-        body = None
-        headers = {'Authorization': AUTH}
-        if data is not None:
-            body = json.dumps(data).encode()
-            headers['Content-Type'] = 'application/json'
-        request = Request(self.rest_url + path, data=body, method=method,
-                          headers=headers)
-        with urlopen(request, timeout=timeout) as response:
-            text = response.read().decode()
-        return json.loads(text) if text.strip() else None
 
     def post_webhook(self, path: str, body: bytes,
                      headers: dict[str, str]) -> int:
@@ -519,71 +369,6 @@ configuration: {self.clock}
                 return response.status
         except HTTPError as error:
             return error.code
-
-    def collection(self, path: str, **query: str) -> list[dict]:
-        """Every entry of a REST collection, page after page."""
-        entries: list[dict] = []
-        page = 1
-        while True:
-            result = self.rest('GET', f'{path}?' + urlencode(
-                {**query, 'count': 200, 'page': page}))
-            entries += result.get('entries', [])
-            if len(entries) >= result['total_size'] or not result.get(
-                    'entries'):
-                return entries
-            page += 1
-
-    def deliver(self, deliveries: list[Delivery]) -> None:
-        """Deliver messages over LMTP, as an MTA would."""
-        if not deliveries:
-            return
-        client = smtplib.LMTP('127.0.0.1', self.ports.lmtp)
-        try:
-            for delivery in deliveries:
-                try:
-                    client.sendmail('', [delivery.recipient], delivery.text)
-                except smtplib.SMTPException as error:
-                    raise DemoError(f'LMTP refused a message to '
-                                    f'{delivery.recipient}: {error}') from None
-        finally:
-            client.quit()
-
-    def busy_queues(self) -> dict[str, int]:
-        """Messages waiting in or being handled by each queue's runner (a
-        runner keeps a message it works on as .bak until it is done)."""
-        busy = {}
-        for queue in sorted((self.var / 'queue').iterdir()):
-            if queue.name in TERMINAL_QUEUES:
-                continue
-            count = sum(1 for entry in queue.iterdir()
-                        if entry.suffix in ('.pck', '.bak', '.tmp'))
-            if count:
-                busy[queue.name] = count
-        return busy
-
-    def stuck(self) -> dict[str, int]:
-        """Messages in the queues nothing takes them out of (the bad
-        queue keeps them as .psv)."""
-        return {queue: len(list((self.var / 'queue' / queue).glob('*.*')))
-                for queue in TERMINAL_QUEUES}
-
-    def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
-        """Until the runners handled every message in their queues: the
-        bounces are registered, the notices are in the outbox."""
-        deadline = time.monotonic() + timeout
-        while busy := self.busy_queues():
-            if time.monotonic() > deadline:
-                waiting = ', '.join(f'{queue} {count}'
-                                    for queue, count in busy.items())
-                raise DemoError(
-                    f'The runners did not finish within {timeout:.0f}s '
-                    f'(still queued: {waiting}); see '
-                    f'{shown(self.var / "logs")}/mailman.log.')
-            time.sleep(0.2)
-
-    def process(self) -> None:
-        """A bounce pass now (what the periodic runner does)."""
-        self.mailman('bounces', 'process')
 
     def events_total(self) -> int:
         return self.rest('GET', '/plugins/bounces/events?' + urlencode(
@@ -606,72 +391,6 @@ def _days(offset: timedelta) -> str:
     days = abs(offset) / timedelta(days=1)
     return f'{days:.1f} days ' + ('behind' if offset < timedelta(0)
                                   else 'ahead of')
-
-
-def _listens(port: int) -> bool:
-    try:
-        with socket.create_connection(('127.0.0.1', port), timeout=5):
-            return True
-    except OSError:
-        return False
-
-
-def _greets(client_class, port: int) -> bool:
-    """Does an (L)SMTP server on `port` greet a client?"""
-    try:
-        client = client_class('127.0.0.1', port, timeout=5)
-    except (OSError, smtplib.SMTPException):
-        return False
-    try:
-        client.quit()
-    except (OSError, smtplib.SMTPException):
-        pass
-    return True
-
-
-def _runs(pid: int, program: str) -> bool:
-    """Whether process `pid` is alive (not a zombie) and runs `program`."""
-    proc = Path('/proc') / str(pid)
-    if not Path('/proc/self').exists():       # no procfs: trust the pid
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    try:
-        # The state follows the parenthesised command name in `stat`.
-        state = (proc / 'stat').read_text().rpartition(')')[2].split()[0]
-        command = (proc / 'cmdline').read_bytes()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    # A daemon's parent may be an init that reaps late: a zombie is gone.
-    return state != 'Z' and program.encode() in command
-
-
-def _http_answers(url: str) -> bool:
-    """Whether a web server answers `url` (with any page)."""
-    try:
-        with urlopen(url, timeout=5):
-            return True
-    except HTTPError as error:
-        return error.code < 500
-    except OSError:
-        return False
-
-
-def _wait_gone(pid: int, program: str, what: str,
-               timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            # Reap it if it is our own child (the sink, started by `run`).
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not _runs(pid, program):
-            return
-        time.sleep(0.2)
-    raise DemoError(f'{what} (pid {pid}) did not stop within {timeout}s.')
 
 
 def _read_mail(path: Path) -> Mail:

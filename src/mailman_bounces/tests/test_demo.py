@@ -309,7 +309,7 @@ def test_without_dovecot_the_mailbox_part_is_skipped(scripts, tmp_path):
     assert '[mailbox.' not in (instance.etc / 'bounces.cfg').read_text()
     assert instance.mailbox() is None
     assert not any('Dovecot' in server.name
-                   for server in instance._servers())
+                   for server in instance.servers())
     scene = demo_scenes.MailboxBounces()
     assert [scene.act(day, instance) for day in scene.days] == [0, 0, 0]
     assert scene.observe(instance) is None
