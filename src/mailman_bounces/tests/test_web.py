@@ -17,6 +17,7 @@ from mailman_bounces.tests.web_site import (
     CRIS,
     HOSTILE,
     LIST_ID,
+    MODERATOR,
     OTHER,
     OWNER,
     account,
@@ -373,3 +374,195 @@ def test_events_filtered_by_evidence(world):
     # A value the API refuses: its message, no events.
     page = unescape(text_of(owner.get(url, {'evidence': 'trusted'})))
     assert 'id="bounces-error"' in page and 'evidence' in page
+
+
+def _events_in(page: str) -> list[str]:
+    """The members of the events a page of the history shows, in order."""
+    rows = page.split('id="bounces-events"')[1].split('</table>')[0]
+    return re.findall(r'class="bounces-email">([^<]*)<', rows)
+
+
+def test_events_paged(world):
+    """Three events on the list (Anne's two, Bart's one), two to a page
+    (the site's MAILMAN_BOUNCES_PAGE_SIZE): two pages, each event once,
+    and the pager keeps the filters."""
+    from django.test import override_settings
+    owner = client_for(OWNER)
+    url = f'/postorius/lists/{LIST_ID}/bounces/events/'
+    with override_settings(MAILMAN_BOUNCES_PAGE_SIZE=2):
+        first = text_of(owner.get(url))
+        assert len(_events_in(first)) == 2
+        assert 'Page 1 of 2' in first and '3 events' in first
+        assert 'id="bounces-next"' in first
+        second = text_of(owner.get(url, {'page': '2'}))
+        assert 'Page 2 of 2' in second and 'id="bounces-next"' not in second
+        assert sorted(_events_in(first) + _events_in(second)) == \
+            sorted([ANNE, ANNE, BART])
+        # Anne's two events fit on one page: no pager.
+        filtered = text_of(owner.get(url, {'address': ANNE}))
+        assert _events_in(filtered) == [ANNE, ANNE]
+        assert 'Page 1 of' not in filtered
+        # Anne's two events, one to a page: the next link keeps the
+        # filter.
+        with override_settings(MAILMAN_BOUNCES_PAGE_SIZE=1):
+            page = text_of(owner.get(url, {'address': ANNE}))
+            assert 'Page 1 of 2' in page
+            assert f'href="?address={ANNE.replace("@", "%40")}&amp;page=2"'\
+                in page
+    # And the bouncing members, one to a page.
+    with override_settings(MAILMAN_BOUNCES_PAGE_SIZE=1):
+        members = f'/postorius/lists/{LIST_ID}/bounces/'
+        shown = []
+        for number in ('1', '2'):
+            page = text_of(owner.get(members, {'page': number}))
+            assert f'Page {number} of 2' in page
+            table = _table(page, 'bounces-members')
+            shown += [email for email in (ANNE, BART) if email in table]
+        assert sorted(shown) == [ANNE, BART]
+
+
+def test_events_filtered_by_member_reason_and_date(world):
+    """Day one: Anne's hard bounce (the mailbox does not exist) and
+    Bart's full mailbox; day two: Anne's second hard bounce."""
+    from datetime import timedelta
+
+    from mailman.utilities.datetime import now
+    day_two = now().date()
+    day_one = day_two - timedelta(days=1)
+    owner = client_for(OWNER)
+    url = f'/postorius/lists/{LIST_ID}/bounces/events/'
+    page = text_of(owner.get(url, {'address': BART}))
+    assert _events_in(page) == [BART]
+    assert f'value="{BART}"' in page
+    page = text_of(owner.get(url, {'address': ANNE}))
+    assert _events_in(page) == [ANNE, ANNE]
+    page = text_of(owner.get(url, {'reason': 'mailboxfull'}))
+    assert _events_in(page) == [BART]
+    assert '<option value="mailboxfull" selected>' in page
+    page = text_of(owner.get(url, {'reason': 'userunknown'}))
+    assert _events_in(page) == [ANNE, ANNE]
+    page = text_of(owner.get(url, {'until': day_one.isoformat()}))
+    assert sorted(_events_in(page)) == [ANNE, BART]
+    page = text_of(owner.get(url, {'since': day_two.isoformat()}))
+    assert _events_in(page) == [ANNE]
+    page = text_of(owner.get(url, {'since': day_one.isoformat(),
+                                   'until': day_one.isoformat(),
+                                   'reason': 'userunknown'}))
+    assert _events_in(page) == [ANNE]
+    page = text_of(owner.get(url, {'since': (day_two + timedelta(days=1))
+                                   .isoformat()}))
+    assert 'id="bounces-no-events"' in page
+
+
+def _freeze(list_id, key, started, expires, lifted=None):
+    from mailman.config import config
+
+    from mailman_bounces.model.freeze import OutageFreeze
+    from mailman_bounces.tests.helpers import commit
+    config.db.store.add(OutageFreeze(
+        list_id=list_id, key_type='domain', key=key, started=started,
+        expires=expires, lifted=lifted, bouncing=3, members=10))
+    commit()
+
+
+def test_freezes_panel_shows_freezes_in_force_first(world):
+    """A freeze of the list in force (for a year), a site-wide one lifted,
+    and one of the other list, which is not this list's to show."""
+    from datetime import timedelta
+
+    from mailman.utilities.datetime import now
+    today = now()
+    owner = client_for(OWNER)
+    page = text_of(owner.get(f'/postorius/lists/{LIST_ID}/bounces/'))
+    assert 'No outage freezes.' in page
+    _freeze(None, 'lifted.example.net', today - timedelta(days=3),
+            today + timedelta(days=365), lifted=today - timedelta(days=2))
+    _freeze(LIST_ID, 'down.example.net', today - timedelta(days=2),
+            today + timedelta(days=365))
+    _freeze(OTHER.replace('@', '.'), 'elsewhere.example.net',
+            today - timedelta(days=2), today + timedelta(days=365))
+    page = text_of(owner.get(f'/postorius/lists/{LIST_ID}/bounces/'))
+    table = _table(page, 'bounces-freezes')
+    rows = table.split('<tr')[2:]
+    assert len(rows) == 2
+    assert 'down.example.net' in rows[0] and 'in force' in rows[0]
+    assert 'lifted.example.net' in rows[1] and 'site-wide' in rows[1]
+    assert 'lifted' in rows[1].split('</td>')[-2]
+    assert 'elsewhere.example.net' not in page
+    # The site admin sees all three, the two in force first.
+    site = _table(text_of(client_for(ADMIN).get('/postorius/bounces/')),
+                  'bounces-freezes')
+    rows = site.split('<tr')[2:]
+    assert len(rows) == 3
+    assert all('in force' in row for row in rows[:2])
+    assert {'down.example.net', 'elsewhere.example.net'} == {
+        re.search(r'<td>(\S+) <small>', row).group(1) for row in rows[:2]}
+    assert 'lifted.example.net' in rows[2]
+
+
+def test_probe_pending_status(world):
+    """With probes before disabling, Cris reaching the threshold (two hard
+    bounces on two days) is sent a probe and stays enabled: "probe
+    pending"."""
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.app.settings import change_settings
+    from mailman_bounces.tests.helpers import (
+        bounce,
+        commit,
+        fast_forward,
+        member,
+        run_pass,
+    )
+    change_settings(world.mlist, {'probe_before_disable': True})
+    commit()
+    bounce(world.mlist, CRIS)
+    run_pass()
+    fast_forward(days=1)
+    bounce(world.mlist, CRIS)
+    run_pass()
+    commit()
+    assert member(world.mlist, CRIS).delivery_status == \
+        DeliveryStatus.enabled
+    page = text_of(client_for(OWNER).get(
+        f'/postorius/lists/{LIST_ID}/bounces/'))
+    cris = _row_of(_table(page, 'bounces-members'), CRIS)
+    assert _cell(cris, 'bounces-status') == 'probe pending'
+
+
+def test_moderator_sees_the_lists_bounce_pages(world):
+    """A moderator of the list sees its Bounces tab and pages, and may
+    re-enable members, but not its settings (owners only, as Postorius'
+    own settings pages); a plain member sees none of it."""
+    from mailman_bounces.tests.test_rest_api import get
+    moderator = client_for(MODERATOR)
+    base = f'/postorius/lists/{LIST_ID}/bounces/'
+    summary = text_of(moderator.get(f'/postorius/lists/{LIST_ID}/'))
+    assert f'href="{base}"' in summary
+    page = text_of(moderator.get(base))
+    assert BART in _table(page, 'bounces-members')
+    # The settings are the owners': no tab, no page.
+    assert 'id="bounces-settings-tab"' not in page
+    assert moderator.get(f'{base}settings/').status_code == 403
+    page = text_of(moderator.get(f'{base}events/'))
+    assert sorted(_events_in(page)) == [ANNE, ANNE, BART]
+    first = get(f'/events?list_id={LIST_ID}&address={BART}')['entries'][0]
+    assert moderator.get(f"{base}events/{first['id']}/").status_code == 200
+    assert moderator.get(f'{base}plot.svg').status_code == 200
+    assert moderator.post(f'{base}members/{BART}/reset/').status_code == 302
+    # Not a moderator of the other list.
+    other = OTHER.replace('@', '.')
+    assert moderator.get(f'/postorius/lists/{other}/bounces/')\
+        .status_code == 403
+    # A plain member: no tab, no page, no reset.
+    member = client_for(ANNE)
+    assert f'href="{base}"' not in text_of(
+        member.get(f'/postorius/lists/{LIST_ID}/'))
+    for path in ('', 'events/', f"events/{first['id']}/", 'plot.svg'):
+        response = member.get(f'{base}{path}')
+        assert response.status_code in (302, 403), path
+        assert BART not in text_of(response)
+    assert member.post(f'{base}members/{BART}/reset/').status_code in \
+        (302, 403)
+    assert '/reset/' not in member.post(
+        f'{base}members/{BART}/reset/').get('Location', '')
