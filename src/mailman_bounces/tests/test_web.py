@@ -566,3 +566,37 @@ def test_moderator_sees_the_lists_bounce_pages(world):
         (302, 403)
     assert '/reset/' not in member.post(
         f'{base}members/{BART}/reset/').get('Location', '')
+
+
+def test_site_admins_have_a_link_to_the_site_page(world):
+    """Postorius' navigation bar, on its pages and this app's, links the
+    site page for a site admin, among the site admin's items; not for
+    an owner, a member or a visitor."""
+    link = 'href="/postorius/bounces/"'
+    for url in ('/postorius/lists/', f'/postorius/lists/{LIST_ID}/',
+                f'/postorius/lists/{LIST_ID}/bounces/'):
+        page = text_of(client_for(ADMIN).get(url, follow=True))
+        bar = page[page.index('id="header-nav"'):]
+        bar = bar[:bar.index('</ul>')]
+        assert link in bar, url
+        # Among Postorius' own site admin items, after them.
+        assert bar.index('href="/postorius/users"') < bar.index(link)
+    for email in (OWNER, ANNE, None):
+        page = text_of(client_for(email).get('/postorius/lists/',
+                                             follow=True))
+        assert 'id="header-nav"' in page and link not in page, email
+
+
+def test_site_link_fails_loudly_without_its_place():
+    """Postorius' base template as it is gets the link; one without the
+    site admin's items is refused, not served without the link."""
+    from django.template import TemplateSyntaxError
+
+    from mailman_bounces.web.loaders import postorius_base, with_site_link
+    source = postorius_base().read_text(encoding='utf-8')
+    linked = with_site_link(source)
+    assert linked.count('bounces/nav/site_link.html') == 1
+    assert linked.replace(
+        '{% include "bounces/nav/site_link.html" %}\n', '') == source
+    with pytest.raises(TemplateSyntaxError):
+        with_site_link(source.replace('user.is_superuser', 'user.is_staff'))
