@@ -139,13 +139,34 @@ def test_events_filtered_and_the_stored_message_escaped(world):
     assert 'id="bounces-message-text"' in page
 
 
+def form_values(page: str) -> dict[str, str]:
+    """What the settings form would send as it is: its text fields, the
+    options selected and the radio buttons checked."""
+    form = page[page.index('id="bounces-settings"'):]
+    form = form[:form.index('</form>')]
+    values = {}
+    for tag in re.findall(r'<input [^>]*>', form):
+        name = re.search(r'name="([a-z_0-9]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or name.group(1) == 'csrfmiddlewaretoken':
+            continue
+        if 'type="radio"' in tag and 'checked' not in tag:
+            continue
+        values[name.group(1)] = unescape(value.group(1) if value else '')
+    selects = r'<select name="([a-z_0-9]+)"[^>]*>(.*?)</select>'
+    for name, options in re.findall(selects, form, re.DOTALL):
+        values[name] = unescape(re.search(
+            r'<option value="([^"]*)"[^>]*selected', options).group(1))
+    return values
+
+
 def test_settings_form_refuses_and_changes_nothing(world):
     from mailman_bounces.tests.helpers import commit
     owner = client_for(OWNER)
     url = f'/postorius/lists/{LIST_ID}/bounces/settings/'
     form = text_of(owner.get(url))
     assert 'The score at which a member is disabled' in form
-    values = dict(re.findall(r'name="([a-z_0-9]+)" value="([^"]*)"', form))
+    values = form_values(form)
     assert values['bounce_score_threshold'] == '2'
     # A bad value next to a good one: the API's message, nothing saved.
     response = owner.post(url, {**values, 'bounce_score_threshold': 'lots',
@@ -600,3 +621,53 @@ def test_site_link_fails_loudly_without_its_place():
         '{% include "bounces/nav/site_link.html" %}\n', '') == source
     with pytest.raises(TemplateSyntaxError):
         with_site_link(source.replace('user.is_superuser', 'user.is_staff'))
+
+
+def test_settings_form_offers_choices_of_the_apis_schema(world):
+    """Settings with a list of values (the REST API documents them:
+    complaint_action none, disable or unsubscribe; score_mode mailman or
+    sympa) are drop-downs of exactly those, the current one selected;
+    yes/no settings are radio buttons; the rest stay text.  A choice
+    saves; a value not on the list is the API's to refuse, with its
+    message."""
+    from mailman_bounces.tests.helpers import commit
+    owner = client_for(OWNER)
+    url = f'/postorius/lists/{LIST_ID}/bounces/settings/'
+    page = text_of(owner.get(url))
+
+    def options(name):
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>',
+                           page, re.DOTALL)
+        assert select, name
+        return re.findall(r'<option value="([^"]*)"', select.group(1))
+    assert options('complaint_action') == ['none', 'disable', 'unsubscribe']
+    assert options('score_mode') == ['mailman', 'sympa']
+    assert options('forward_unrecognized_bounces_to') == [
+        'discard', 'administrators', 'site_owner']
+    values = form_values(page)
+    assert values['score_mode'] == 'mailman'
+    for name in ('process_bounces', 'probe_before_disable'):
+        radios = re.findall(rf'<input type="radio" name="{name}" '
+                            r'value="([^"]*)"', page)
+        assert radios == ['yes', 'no'], name
+    assert values['process_bounces'] == 'yes'
+    assert values['probe_before_disable'] == 'no'
+    assert re.search(r'<input type="text" name="bounce_score_threshold"',
+                     page)
+    response = owner.post(url, {**values, 'complaint_action': 'unsubscribe',
+                                'probe_before_disable': 'yes'})
+    assert response.status_code == 302
+    commit()
+    settings = text_of(owner.get(url))
+    assert form_values(settings)['complaint_action'] == 'unsubscribe'
+    assert form_values(settings)['probe_before_disable'] == 'yes'
+    # Not one of the values: the API's message on the field.
+    response = owner.post(url, {**form_values(settings),
+                                'complaint_action': 'shout'})
+    assert response.status_code == 400
+    error = unescape(text_of(response))
+    assert "complaint_action: invalid value 'shout'" in error, error[-3000:]
+    commit()
+    from mailman_bounces.tests.test_rest_api import get
+    assert get(f'/lists/{LIST_ID}/settings')['complaint_action'] == \
+        'unsubscribe'

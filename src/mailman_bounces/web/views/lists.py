@@ -19,7 +19,7 @@ from postorius.auth.decorators import (
 from postorius.views.generic import MailingListView
 
 from mailman_bounces.web import client
-from mailman_bounces.web.forms import SettingsForm, descriptions
+from mailman_bounces.web.forms import SettingsForm, setting_schemas
 from mailman_bounces.web.views.plots import DAYS, svg_response
 
 # Rows per page, unless the site's settings say otherwise
@@ -184,8 +184,8 @@ class SettingsView(_ListPage):
     """The list's bounce settings, owners only."""
 
     def _form(self, data=None) -> SettingsForm:
-        helps = descriptions(client.get('openapi.json'))
-        return SettingsForm(self.settings(), helps, data)
+        schemas = setting_schemas(client.get('openapi.json'))
+        return SettingsForm(self.settings(), schemas, data)
 
     @method_decorator(list_owner_required)
     def get(self, request, list_id):
