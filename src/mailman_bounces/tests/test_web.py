@@ -671,3 +671,23 @@ def test_settings_form_offers_choices_of_the_apis_schema(world):
     from mailman_bounces.tests.test_rest_api import get
     assert get(f'/lists/{LIST_ID}/settings')['complaint_action'] == \
         'unsubscribe'
+
+
+def test_threshold_is_the_lists_policy(world):
+    """The list's own score_threshold (1.5) wins over core's threshold
+    (2): the page says 1.5, in the paragraph, on each member's row and
+    on the members' account page."""
+    from mailman_bounces.tests.test_rest_api import call
+    changed = call('PATCH', f'/lists/{LIST_ID}/settings',
+                   data={'score_threshold': '1.5'})
+    assert changed.status_code == 204, changed.text
+    page = text_of(client_for(OWNER).get(
+        f'/postorius/lists/{LIST_ID}/bounces/'))
+    assert 'A member is disabled at a score of 1.5 and removed after 3 ' \
+        'warnings.' in page
+    table = _table(page, 'bounces-members')
+    assert [_cell(_row_of(table, email), 'bounces-threshold')
+            for email in (ANNE, BART)] == ['1.5', '1.5']
+    account_page = text_of(client_for(ANNE).get('/postorius/accounts/bounces/'))
+    row = _row_of(_table(account_page, 'bounces-account'), LIST_ID)
+    assert '/ 1.5<' in row

@@ -87,7 +87,8 @@ class ListBouncesView(_ListPage):
         return self.show(
             request, 'list.html', members=entries,
             paging=_paging(request, members, number),
-            settings=self.settings(), freezes=self._freezes(),
+            scoring=client.get(f'frontend/lists/{self.list_id}'),
+            freezes=self._freezes(),
             days=DAYS)
 
     def _with_evidence(self, members: list[dict]) -> list[dict]:
