@@ -691,3 +691,95 @@ def test_threshold_is_the_lists_policy(world):
     account_page = text_of(client_for(ANNE).get('/postorius/accounts/bounces/'))
     row = _row_of(_table(account_page, 'bounces-account'), LIST_ID)
     assert '/ 1.5<' in row
+
+
+# A German catalog for the test (the app ships none): what it says.
+GERMAN = {
+    'the mailbox does not exist at the destination':
+        'das Postfach gibt es am Ziel nicht',
+    'the mailbox is full or over quota': 'das Postfach ist voll',
+    'Members bouncing now': 'Mitglieder, deren Post zurückkommt',
+    'Threshold': 'Schwelle',
+}
+
+
+def test_pages_and_reasons_in_the_visitors_language(world, tmp_path):
+    """With a German catalog, a German visitor reads the page's own words
+    and the bounce reasons in German: the reasons' descriptions, which
+    the pure mailman_bounces.detect only marks, are translated by the web
+    app."""
+    import shutil
+    import subprocess
+
+    from django.test import override_settings
+    from django.utils import translation
+    if not shutil.which('msgfmt'):
+        pytest.skip('needs msgfmt (gettext)')
+    catalog = tmp_path / 'de' / 'LC_MESSAGES'
+    catalog.mkdir(parents=True)
+    source = catalog / 'django.po'
+    source.write_text(
+        'msgid ""\nmsgstr ""\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n\n' + ''.join(
+            f'msgid "{english}"\nmsgstr "{german}"\n\n'
+            for english, german in GERMAN.items()), encoding='utf-8')
+    subprocess.run(['msgfmt', '-o', str(catalog / 'django.mo'),
+                    str(source)], check=True)
+    try:
+        with override_settings(LOCALE_PATHS=[str(tmp_path)]):
+            page = text_of(client_for(OWNER).get(
+                f'/postorius/lists/{LIST_ID}/bounces/',
+                HTTP_ACCEPT_LANGUAGE='de'))
+    finally:
+        translation.deactivate()
+    assert 'Mitglieder, deren Post zurückkommt' in page
+    table = _table(page, 'bounces-members')
+    assert '<th>Schwelle</th>' in table
+    assert 'das Postfach gibt es am Ziel nicht (userunknown)' in \
+        _row_of(table, ANNE)
+    assert 'das Postfach ist voll (mailboxfull)' in _row_of(table, BART)
+    assert 'the mailbox' not in table
+
+
+def test_reason_descriptions_are_marked_for_translation():
+    """Every reason's description is in the strings xgettext extracts
+    from mailman_bounces.detect with the marker Django's makemessages
+    uses (gettext_noop)."""
+    import shutil
+    import subprocess
+
+    from mailman_bounces.detect import REASONS, reasons
+    if not shutil.which('xgettext'):
+        pytest.skip('needs xgettext (gettext)')
+    extracted = subprocess.run(
+        ['xgettext', '--language=Python', '--keyword=gettext_noop',
+         '--output=-', reasons.__file__],
+        capture_output=True, text=True, check=True).stdout
+    msgids = set(re.findall(r'^msgid "(.*)"$', extracted, re.MULTILINE))
+    assert 'the mailbox does not exist at the destination' in msgids
+    assert set(REASONS.values()) <= msgids
+
+
+def test_templates_have_no_text_outside_translation_tags():
+    """What a visitor reads in the app's templates is all in
+    {% translate %}/{% blocktranslate %} (or a variable): strip those,
+    the other tags and the HTML, and no words are left."""
+    from pathlib import Path
+
+    from mailman_bounces import web
+    templates = Path(web.__file__).parent / 'templates'
+    untranslated = {}
+    for path in sorted(templates.rglob('*.html')):
+        text = path.read_text(encoding='utf-8')
+        text = re.sub(r'{%\s*(blocktrans|blocktranslate)\b.*?'
+                      r'{%\s*end(blocktrans|blocktranslate)\s*%}', ' ', text,
+                      flags=re.DOTALL)
+        text = re.sub(r'{%.*?%}|{{.*?}}', ' ', text, flags=re.DOTALL)
+        # Attributes people read.
+        said = re.findall(r'(?:alt|title|aria-label|placeholder)="([^"]*)"',
+                          text)
+        text = re.sub(r'<[^>]*>|&[a-z]+;', ' ', text, flags=re.DOTALL)
+        words = re.findall(r'[A-Za-z]{2,}', text + ' '.join(said))
+        if words:
+            untranslated[path.name] = words
+    assert untranslated == {}

@@ -68,11 +68,13 @@ def postorius_menu_with_bounces(context, name: str) -> str:
 
 @register.filter
 def reason_words(reason: str | None) -> str:
-    """A bounce reason as a person reads it."""
+    """A bounce reason as a person reads it, in their language: the
+    description `mailman_bounces.detect` marks for translation (it does
+    not translate itself), through gettext here."""
     if not reason:
         return ''
     description = REASONS.get(reason)
-    return f'{description} ({reason})' if description else reason
+    return f'{_(description)} ({reason})' if description else reason
 
 
 @register.filter
