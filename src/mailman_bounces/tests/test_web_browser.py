@@ -296,7 +296,10 @@ def test_member_and_admin_pages(visit):
     visit.shot('member-account')
     visit.driver.delete_all_cookies()
     visit.log_in('admin')
-    visit.open('/postorius/bounces/')
+    # From Postorius' navigation for site admins.
+    visit.open('/postorius/lists/')
+    visit.follow(visit.find('#bounces-site-link'))
+    assert visit.driver.current_url.endswith('/postorius/bounces/')
     assert LIST_ID.replace('.example.com', '@example.com') in visit.find(
         '#bounces-lists').text
     assert 'last 30 days' in visit.find('#bounces-evidence').text
