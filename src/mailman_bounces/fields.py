@@ -28,6 +28,7 @@ __all__ = [
     'INTEGER',
     'LINK',
     'LIST_BOUNCING',
+    'LIST_SCORING',
     'MEMBERS_EVIDENCE',
     'NUMBER',
     'OMIT',
@@ -163,6 +164,16 @@ REENABLE_PREVIEW = Shape(
     Field('threshold', NUMBER, 'The score at which delivery is disabled.'),
     Field('total_warnings_sent', COUNT),
     Field('warnings', COUNT, 'How many warnings come before removal.'),
+)
+
+# What a list's members are measured against, for the member tables
+# (the list's policy, so that no page works the threshold out again).
+LIST_SCORING = Shape(
+    Field('list_id', STRING),
+    Field('threshold', NUMBER, 'The score at which delivery is disabled '
+          '(score_threshold when set, else bounce_score_threshold).'),
+    Field('warnings', COUNT, 'How many warnings come before removal.'),
+    Field('self_link', LINK),
 )
 
 # One header: its name and its decoded value.

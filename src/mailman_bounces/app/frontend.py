@@ -27,7 +27,7 @@ from mailman_bounces.app.queries.members import (
     find_members,
 )
 from mailman_bounces.app.reenable_tokens import peek_token
-from mailman_bounces.app.settings import get_settings
+from mailman_bounces.app.settings import policy_for
 from mailman_bounces.config import site_config
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.hooks import Callback, CallbackEndpoint
@@ -54,10 +54,7 @@ def token_preview(token: str) -> dict[str, Any] | None:
     mlist, member = found
     email = member.address.email
     rows = find_members(mlist.list_id, email=email).rows
-    settings = get_settings(mlist)
-    threshold = settings['score_threshold']
-    if threshold is None:
-        threshold = settings['bounce_score_threshold']
+    scoring = list_scoring(mlist)
     standing = STANDING_FIELDS.values(rows[0]) if rows else {}
     return {
         'list_id': mlist.list_id,
@@ -69,10 +66,19 @@ def token_preview(token: str) -> dict[str, Any] | None:
         'disabled_reason': standing.get('disabled_reason'),
         'last_reason': standing.get('last_reason'),
         'score': float(standing.get('score', 0)),
-        'threshold': float(threshold),
+        'threshold': scoring['threshold'],
         'total_warnings_sent': member.total_warnings_sent or 0,
-        'warnings': settings['bounce_you_are_disabled_warnings'],
+        'warnings': scoring['warnings'],
     }
+
+
+@public
+def list_scoring(mlist) -> dict[str, Any]:
+    """What `mlist`'s members are measured against: its policy's
+    threshold and how many warnings come before removal."""
+    policy = policy_for(mlist)
+    return {'list_id': mlist.list_id, 'threshold': float(policy.threshold),
+            'warnings': policy.bounce_you_are_disabled_warnings}
 
 
 def _header_value(value: Any) -> str:

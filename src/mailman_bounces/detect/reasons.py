@@ -15,42 +15,55 @@ from types import MappingProxyType
 
 from .report import Severity
 
+
+def gettext_noop(text: str) -> str:
+    """Mark `text` for the translation catalogs and give it back unchanged.
+
+    This module stays pure (no gettext, no Django, no Mailman): the
+    descriptions are English here, and the web app translates them when it
+    shows them (``gettext(REASONS[reason])``).  The name is the one Django's
+    ``makemessages`` and ``xgettext --keyword=gettext_noop`` extract.
+    """
+    return text
+
+
 _DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    # reason: (severity rule, one-line description)
-    'userunknown': ('hard', 'the mailbox does not exist at the destination'),
-    'hostunknown': ('hard', 'the domain does not exist or has no mail server'),
-    'hasmoved': ('hard', 'the address has moved; a new one is given'),
-    'notaccept': ('hard if 5.x.x, else soft', 'the destination accepts no mail (null MX, 5.3.2)'),
-    'mailboxfull': ('soft', 'the mailbox is full or over quota'),
-    'exceedlimit': ('soft', 'the message exceeds a per-recipient size limit (5.2.3)'),
-    'systemfull': ('soft', 'the destination server is out of disk space'),
-    'mesgtoobig': ('soft', 'the message is larger than the server accepts'),
-    'filtered': ('soft', "rejected by the recipient's or domain's filter"),
-    'rejected': ('soft', 'the envelope sender was rejected'),
-    'blocked': ('soft', "the sending host's IP or name is blocked (blocklist, RBL)"),
-    'spamdetected': ('soft', 'the message was judged to be spam'),
-    'virusdetected': ('soft', 'the message was judged to carry a virus'),
-    'policyviolation': ('soft', "the message violates the destination's policy"),
-    'securityerror': ('soft', 'authentication or encryption (TLS) was required or failed'),
-    'authfailure': ('soft', 'SPF, DKIM or DMARC failed'),
-    'badreputation': ('soft', "the sending IP's reputation is too low"),
-    'requireptr': ('soft', 'the sending host has no (matching) reverse DNS'),
-    'notcompliantrfc': ('soft', 'the message does not comply with RFC 5322'),
-    'norelaying': ('soft', 'relaying was refused'),
-    'suspend': ('soft', 'the mailbox exists but is suspended or disabled'),
-    'onhold': ('soft', 'a failure whose cause could not be decided'),
-    'expired': ('soft', 'delivery time expired (retries exhausted) or delayed'),
-    'networkerror': ('soft', 'network or DNS problem, mail loop, connection failure'),
-    'mailererror': ('soft', 'the local delivery program (pipe, procmail) failed'),
-    'systemerror': ('soft', 'an error on the destination server'),
-    'toomanyconn': ('soft', 'too many connections or recipients at once'),
-    'speeding': ('soft', 'rate limited: too many messages too fast'),
-    'syntaxerror': ('soft', 'SMTP protocol or command syntax error'),
-    'contenterror': ('soft', 'the content (headers, encoding, MIME) was refused'),
-    'undefined': ('soft', 'a failure without any usable detail'),
-    'delivered': ('none', 'delivered successfully (success DSN)'),
-    'feedback': ('none', 'an abuse complaint (ARF feedback report)'),
-    'vacation': ('none', 'an auto-reply / out-of-office message'),
+    # reason: (severity rule, one-line description for people: translated
+    # where it is shown)
+    'userunknown': ('hard', gettext_noop('the mailbox does not exist at the destination')),
+    'hostunknown': ('hard', gettext_noop('the domain does not exist or has no mail server')),
+    'hasmoved': ('hard', gettext_noop('the address has moved; a new one is given')),
+    'notaccept': ('hard if 5.x.x, else soft', gettext_noop('the destination accepts no mail (null MX, 5.3.2)')),
+    'mailboxfull': ('soft', gettext_noop('the mailbox is full or over quota')),
+    'exceedlimit': ('soft', gettext_noop('the message exceeds a per-recipient size limit (5.2.3)')),
+    'systemfull': ('soft', gettext_noop('the destination server is out of disk space')),
+    'mesgtoobig': ('soft', gettext_noop('the message is larger than the server accepts')),
+    'filtered': ('soft', gettext_noop("rejected by the recipient's or domain's filter")),
+    'rejected': ('soft', gettext_noop('the envelope sender was rejected')),
+    'blocked': ('soft', gettext_noop("the sending host's IP or name is blocked (blocklist, RBL)")),
+    'spamdetected': ('soft', gettext_noop('the message was judged to be spam')),
+    'virusdetected': ('soft', gettext_noop('the message was judged to carry a virus')),
+    'policyviolation': ('soft', gettext_noop("the message violates the destination's policy")),
+    'securityerror': ('soft', gettext_noop('authentication or encryption (TLS) was required or failed')),
+    'authfailure': ('soft', gettext_noop('SPF, DKIM or DMARC failed')),
+    'badreputation': ('soft', gettext_noop("the sending IP's reputation is too low")),
+    'requireptr': ('soft', gettext_noop('the sending host has no (matching) reverse DNS')),
+    'notcompliantrfc': ('soft', gettext_noop('the message does not comply with RFC 5322')),
+    'norelaying': ('soft', gettext_noop('relaying was refused')),
+    'suspend': ('soft', gettext_noop('the mailbox exists but is suspended or disabled')),
+    'onhold': ('soft', gettext_noop('a failure whose cause could not be decided')),
+    'expired': ('soft', gettext_noop('delivery time expired (retries exhausted) or delayed')),
+    'networkerror': ('soft', gettext_noop('network or DNS problem, mail loop, connection failure')),
+    'mailererror': ('soft', gettext_noop('the local delivery program (pipe, procmail) failed')),
+    'systemerror': ('soft', gettext_noop('an error on the destination server')),
+    'toomanyconn': ('soft', gettext_noop('too many connections or recipients at once')),
+    'speeding': ('soft', gettext_noop('rate limited: too many messages too fast')),
+    'syntaxerror': ('soft', gettext_noop('SMTP protocol or command syntax error')),
+    'contenterror': ('soft', gettext_noop('the content (headers, encoding, MIME) was refused')),
+    'undefined': ('soft', gettext_noop('a failure without any usable detail')),
+    'delivered': ('none', gettext_noop('delivered successfully (success DSN)')),
+    'feedback': ('none', gettext_noop('an abuse complaint (ARF feedback report)')),
+    'vacation': ('none', gettext_noop('an auto-reply / out-of-office message')),
 }
 
 #: reason name -> one-line description.

@@ -1,7 +1,7 @@
 """What the web front end (`mailman_bounces.web`) reads besides the other
 resources: ``frontend/reenable/<token>``, ``frontend/events/<id>/message``,
-``frontend/daily``, ``frontend/lists``, ``frontend/lists/<list>/evidence``
-and ``frontend/callbacks``.  Thin: the work is in
+``frontend/daily``, ``frontend/lists``, ``frontend/lists/<list>``,
+``frontend/lists/<list>/evidence`` and ``frontend/callbacks``.  Thin: the work is in
 `mailman_bounces.app.frontend`, the shapes in `mailman_bounces.fields`."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from mailman_bounces.app.frontend import (
     MAX_ADDRESSES,
     bouncing_lists,
     callback_outbox,
+    list_scoring,
     members_evidence,
     readable_message,
     token_preview,
@@ -23,6 +24,7 @@ from mailman_bounces.app.queries.stats import daily_counts
 from mailman_bounces.fields import (
     CALLBACK_OUTBOX,
     DAILY_COUNTS,
+    LIST_SCORING,
     MEMBERS_EVIDENCE,
     READABLE_MESSAGE,
     REENABLE_PREVIEW,
@@ -77,14 +79,16 @@ class Frontend:
 
     @child()
     def lists(self, context, segments):
-        """/plugins/bounces/frontend/lists[/<list>/evidence]"""
+        """/plugins/bounces/frontend/lists[/<list>[/evidence]]"""
         if not segments:
             return BouncingLists(), []
-        if len(segments) != 2 or segments[1] != 'evidence':
+        if len(segments) > 2 or segments[1:] not in ([], ['evidence']):
             return NotFound(), []
         mlist = find_list(segments[0])
         if mlist is None:
             return Missing(f'No such list: {segments[0]}'), []
+        if len(segments) == 1:
+            return AListScoring(mlist), []
         return MembersEvidence(mlist.list_id), []
 
     @child()
@@ -156,6 +160,22 @@ class BouncingLists:
         okay(response, etag(SITE_LISTS.values({
             'entries': bouncing_lists(),
             'self_link': path_to(self.api, 'frontend/lists')})))
+
+
+@public
+class AListScoring:
+    """/plugins/bounces/frontend/lists/<list>"""
+
+    def __init__(self, mlist):
+        self._mlist = mlist
+
+    def on_get(self, request, response):
+        """What the list's members are measured against: the threshold
+        and the warnings before removal."""
+        okay(response, etag(LIST_SCORING.values({
+            **list_scoring(self._mlist),
+            'self_link': path_to(
+                self.api, f'frontend/lists/{self._mlist.list_id}')})))
 
 
 @public

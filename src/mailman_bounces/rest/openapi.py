@@ -26,6 +26,7 @@ from mailman_bounces.detect import REASONS
 from mailman_bounces.fields import (
     CALLBACK_OUTBOX,
     DAILY_COUNTS,
+    LIST_SCORING,
     MEMBERS_EVIDENCE,
     READABLE_MESSAGE,
     REENABLE_PREVIEW,
@@ -118,6 +119,7 @@ def _schemas() -> dict[str, Any]:
         'ReadableMessage': resource_schema(READABLE_MESSAGE),
         'DailyCounts': resource_schema(DAILY_COUNTS),
         'BouncingLists': resource_schema(SITE_LISTS),
+        'ListScoring': resource_schema(LIST_SCORING),
         'MembersEvidence': resource_schema(MEMBERS_EVIDENCE),
         'CallbackOutbox': resource_schema(CALLBACK_OUTBOX),
         'Mailbox': resource_schema(MAILBOX_RESOURCE),
@@ -405,6 +407,14 @@ def _paths(prefix: str) -> dict[str, Any]:
         '/frontend/lists': {'get': _operation(
             'The lists with bouncing members, most first.',
             {'200': _json_response('The lists.', 'BouncingLists')})},
+        '/frontend/lists/{list}': {'get': _operation(
+            "What the list's members are measured against: the threshold "
+            'at which delivery is disabled and the warnings before '
+            'removal.',
+            {'200': _json_response('The threshold and warnings.',
+                                   'ListScoring'),
+             '404': NOT_FOUND},
+            [LIST_PARAMETER])},
         '/frontend/lists/{list}/evidence': {'get': _operation(
             "How verified the given addresses' events on the list are.",
             {'200': _json_response('The addresses with events.',

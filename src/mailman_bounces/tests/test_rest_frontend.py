@@ -162,6 +162,30 @@ def test_members_evidence(disabled):
     assert call('GET', '/events?evidence=trusted').status_code == 400
 
 
+def test_list_scoring_is_the_lists_threshold_and_warnings(disabled):
+    """What the member tables measure against: core's threshold (1 in the
+    fixture) until the plugin's score_threshold is set, which wins; the
+    warnings before removal (core's default, 3)."""
+    scoring = get('/frontend/lists/test@example.com')
+    assert scoring['list_id'] == 'test.example.com'
+    assert (scoring['threshold'], scoring['warnings']) == (1.0, 3)
+    assert scoring['self_link'].endswith(
+        '/plugins/bounces/frontend/lists/test.example.com')
+    changed = call('PATCH', '/lists/test.example.com/settings',
+                   data={'score_threshold': '2.5',
+                         'bounce_you_are_disabled_warnings': '5'})
+    assert changed.status_code == 204, changed.text
+    scoring = get('/frontend/lists/test.example.com')
+    assert (scoring['threshold'], scoring['warnings']) == (2.5, 5)
+    # And the re-enable preview says the same.
+    _, token = disabled
+    preview = get(f'/frontend/reenable/{token}')
+    assert (preview['threshold'], preview['warnings']) == (2.5, 5)
+    assert call('GET', '/frontend/lists/nope@example.com').status_code == 404
+    assert call('GET', '/frontend/lists/test.example.com/more')\
+        .status_code == 404
+
+
 def test_callback_outbox_per_endpoint(disabled):
     from mailman_bounces.app.callbacks import add_endpoint
     from mailman_bounces.tests.helpers import commit

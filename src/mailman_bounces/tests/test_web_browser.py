@@ -219,12 +219,20 @@ def test_owner_works_through_the_bounces_pages(visit, world):
     visit.shot('owner-settings-refused')
     assert _setting('bounce_score_threshold') == 2
     assert _setting('bounce_you_are_disabled_warnings') == 3
+    # A good one, with a choice from a list and a yes.
+    Select(visit.find('#id_complaint_action')).select_by_value(
+        'unsubscribe')
+    from selenium.webdriver.common.keys import Keys
+    visit.find('input[name="probe_before_disable"][value="yes"]')\
+        .send_keys(Keys.SPACE)
     threshold = visit.find('#id_bounce_score_threshold')
     threshold.clear()
     visit.type_and_submit(threshold, '4')
     assert 'The bounce settings were saved.' in visit.text
     assert _setting('bounce_score_threshold') == 4
     assert _setting('bounce_you_are_disabled_warnings') == 5
+    assert _setting('complaint_action') == 'unsubscribe'
+    assert _setting('probe_before_disable') is True
 
     # Re-enable Anne.
     visit.open(f'/postorius/lists/{LIST_ID}/bounces/')
@@ -288,7 +296,10 @@ def test_member_and_admin_pages(visit):
     visit.shot('member-account')
     visit.driver.delete_all_cookies()
     visit.log_in('admin')
-    visit.open('/postorius/bounces/')
+    # From Postorius' navigation for site admins.
+    visit.open('/postorius/lists/')
+    visit.follow(visit.find('#bounces-site-link'))
+    assert visit.driver.current_url.endswith('/postorius/bounces/')
     assert LIST_ID.replace('.example.com', '@example.com') in visit.find(
         '#bounces-lists').text
     assert 'last 30 days' in visit.find('#bounces-evidence').text

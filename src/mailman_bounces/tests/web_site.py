@@ -30,6 +30,7 @@ LIST = 'ant@example.com'
 LIST_ID = 'ant.example.com'
 OTHER = 'bee@example.com'
 OWNER = 'owner@example.com'
+MODERATOR = 'moderator@example.com'
 ADMIN = 'admin@example.com'
 ANNE, BART, CRIS = 'anne@example.org', 'bart@example.org', 'cris@example.org'
 PASSWORD = 'a-long-test-password'
@@ -81,7 +82,8 @@ def account(email: str, superuser: bool = False):
 def build_world() -> World:
     """Anne disabled by a hard bounce with a hostile diagnostic (threshold
     2: two bounces on two days), Bart scored by a full mailbox, Cris
-    clean; a second list the owner does not own."""
+    clean; a moderator of the list; a second list the owner does not
+    own."""
     from mailman.interfaces.member import MemberRole
     from mailman.interfaces.usermanager import IUserManager
     from zope.component import getUtility
@@ -93,6 +95,9 @@ def build_world() -> World:
     users = getUtility(IUserManager)
     owner = users.get_address(OWNER) or users.create_address(OWNER)
     mlist.subscribe(owner, MemberRole.owner)
+    moderator = (users.get_address(MODERATOR)
+                 or users.create_address(MODERATOR))
+    mlist.subscribe(moderator, MemberRole.moderator)
     other = make_list(OTHER, members=[ANNE])
     commit()
     bounce(mlist, ANNE, diagnostic=HOSTILE)
@@ -106,7 +111,7 @@ def build_world() -> World:
     warnings = [msg for to, subject, msg in virgin_messages()
                 if subject.startswith('reenable ')]
     assert len(warnings) == 1, 'Anne was not warned'
-    for email in (OWNER, ANNE):
+    for email in (OWNER, MODERATOR, ANNE):
         account(email)
     account(ADMIN, superuser=True)
     return World(mlist, str(warnings[0]['subject']).split()[1])

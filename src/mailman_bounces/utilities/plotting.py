@@ -28,10 +28,14 @@ def _every_day(days: list[str]) -> list[str]:
 
 @public
 def plot_daily_reasons(counts: list[tuple[str, str, int]], title: str,
-                       path: Path | BinaryIO, kind: str | None = None) -> None:
+                       path: Path | BinaryIO, kind: str | None = None, *,
+                       ylabel: str = 'events',
+                       empty: str = 'No bounces') -> None:
     """Draw ``(day, reason, events)`` `counts` as bars per day, stacked by
     reason, into `path`: a file (PNG or SVG, by its extension, or `kind`)
-    or a binary stream (of `kind`).
+    or a binary stream (of `kind`).  `ylabel` and `empty` (said when there
+    is nothing to draw) are the words of the chart, in a caller's
+    language.
     :raises PlottingUnavailable: without matplotlib."""
     try:
         from matplotlib.figure import Figure
@@ -52,12 +56,12 @@ def plot_daily_reasons(counts: list[tuple[str, str, int]], title: str,
         axes.bar(days, heights, bottom=bottoms, label=reason)
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     axes.set_title(title)
-    axes.set_ylabel('events')
+    axes.set_ylabel(ylabel)
     if reasons:
         axes.legend(fontsize='small')
         axes.tick_params(axis='x', labelrotation=45)
     else:
-        axes.text(0.5, 0.5, 'No bounces', ha='center',
+        axes.text(0.5, 0.5, empty, ha='center',
                   transform=axes.transAxes)
     # The Agg canvas for PNG, matplotlib's SVG writer for SVG; no pyplot,
     # so nothing global changes in Mailman's process.

@@ -58,20 +58,27 @@ ROOT_URLCONF = 'mailman_bounces.web.site.urls'
 TEMPLATES = [{
     'BACKEND': 'django.template.backends.django.DjangoTemplates',
     'DIRS': [],
-    'APP_DIRS': True,
-    'OPTIONS': {'context_processors': [
-        'django.template.context_processors.debug',
-        'django.template.context_processors.i18n',
-        'django.template.context_processors.media',
-        'django.template.context_processors.static',
-        'django.template.context_processors.tz',
-        'django.template.context_processors.csrf',
-        'django.template.context_processors.request',
-        'django.contrib.auth.context_processors.auth',
-        'django.contrib.messages.context_processors.messages',
-        'django_mailman3.context_processors.common',
-        'postorius.context_processors.postorius',
-    ]},
+    'OPTIONS': {
+        # mailman_bounces.web: its loader in place of APP_DIRS, so that
+        # Postorius' navigation has the site admin's Bounces link.
+        'loaders': [('django.template.loaders.cached.Loader', [
+            'django.template.loaders.filesystem.Loader',
+            'mailman_bounces.web.loaders.Loader',
+        ])],
+        'context_processors': [
+            'django.template.context_processors.debug',
+            'django.template.context_processors.i18n',
+            'django.template.context_processors.media',
+            'django.template.context_processors.static',
+            'django.template.context_processors.tz',
+            'django.template.context_processors.csrf',
+            'django.template.context_processors.request',
+            'django.contrib.auth.context_processors.auth',
+            'django.contrib.messages.context_processors.messages',
+            'django_mailman3.context_processors.common',
+            'postorius.context_processors.postorius',
+        ],
+    },
 }]
 
 DATABASES = {'default': {

@@ -68,23 +68,31 @@ def postorius_menu_with_bounces(context, name: str) -> str:
 
 @register.filter
 def reason_words(reason: str | None) -> str:
-    """A bounce reason as a person reads it."""
+    """A bounce reason as a person reads it, in their language: the
+    description `mailman_bounces.detect` marks for translation (it does
+    not translate itself), through gettext here."""
     if not reason:
         return ''
     description = REASONS.get(reason)
-    return f'{description} ({reason})' if description else reason
+    return f'{_(description)} ({reason})' if description else reason
 
 
 @register.filter
-def status_words(standing: dict, settings: dict | None = None) -> str:
-    """A member's delivery status, with warnings and probes."""
+def plain_number(value: float | None) -> str:
+    """A number as short as it is exact enough: 2, 1.5, 1.25."""
+    return '' if value is None else f'{value:g}'
+
+
+@register.filter
+def status_words(standing: dict, scoring: dict | None = None) -> str:
+    """A member's delivery status, with warnings and probes; `scoring` is
+    the list's ``frontend/lists/<list>`` (its warnings before removal)."""
     status = standing.get('delivery_status')
     if status == 'by_bounces':
         sent = standing.get('total_warnings_sent') or 0
-        if settings and sent:
+        if scoring and sent:
             return _('disabled by bounces, warned %(sent)s of %(of)s') % {
-                'sent': sent,
-                'of': settings['bounce_you_are_disabled_warnings']}
+                'sent': sent, 'of': scoring['warnings']}
         return _('disabled by bounces')
     if standing.get('probe_sent'):
         return _('probe pending')
@@ -93,11 +101,3 @@ def status_words(standing: dict, settings: dict | None = None) -> str:
     return {'by_user': _('disabled by the member'),
             'by_moderator': _('disabled by a moderator')}.get(
                 status, _('unknown'))
-
-
-@register.filter
-def threshold_of(settings: dict) -> float:
-    """The score at which the list disables a member."""
-    threshold = settings.get('score_threshold')
-    return (threshold if threshold is not None
-            else settings['bounce_score_threshold'])

@@ -33,6 +33,6 @@ def account_bounces(request):
         if standing is not None:
             rows.append({'list_id': membership.list_id,
                          'standing': standing,
-                         'settings': client.get(
-                             f'lists/{membership.list_id}/settings')})
+                         'scoring': client.get(
+                             f'frontend/lists/{membership.list_id}')})
     return render(request, 'bounces/account.html', {'rows': rows})

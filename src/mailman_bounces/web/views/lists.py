@@ -5,6 +5,7 @@ list's bounce settings (owners only)."""
 
 from __future__ import annotations
 
+from django.conf import settings as site_settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,10 +19,11 @@ from postorius.auth.decorators import (
 from postorius.views.generic import MailingListView
 
 from mailman_bounces.web import client
-from mailman_bounces.web.forms import SettingsForm, descriptions
+from mailman_bounces.web.forms import SettingsForm, setting_schemas
 from mailman_bounces.web.views.plots import DAYS, svg_response
 
-# Rows per page.
+# Rows per page, unless the site's settings say otherwise
+# (``MAILMAN_BOUNCES_PAGE_SIZE``).
 PAGE_SIZE = 25
 # Severities an event can have (the REST API's ``severity`` values).
 SEVERITIES = ('hard', 'soft', 'none')
@@ -34,6 +36,12 @@ EVENT_FILTERS = ('address', 'reason', 'severity', 'evidence', 'since',
 RECENT_FREEZES = 10
 
 
+def page_size() -> int:
+    """Rows per page of the members and events tables."""
+    return int(getattr(site_settings, 'MAILMAN_BOUNCES_PAGE_SIZE',
+                       PAGE_SIZE))
+
+
 def _page_number(request) -> int:
     number = request.GET.get('page', '1')
     return int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1
@@ -42,7 +50,7 @@ def _page_number(request) -> int:
 def _paging(request, content: dict, number: int) -> dict:
     """What the template needs to draw the pager."""
     total = content['total_size']
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = max(1, -(-total // page_size()))
     query = request.GET.copy()
     query.pop('page', None)
     return {'number': number, 'pages': pages, 'total': total,
@@ -73,12 +81,14 @@ class ListBouncesView(_ListPage):
     def get(self, request, list_id):
         number = _page_number(request)
         members = client.get(f'lists/{self.list_id}/members',
-                             bouncing='true', count=PAGE_SIZE, page=number)
+                             bouncing='true', count=page_size(),
+                             page=number)
         entries = self._with_evidence(members['entries'])
         return self.show(
             request, 'list.html', members=entries,
             paging=_paging(request, members, number),
-            settings=self.settings(), freezes=self._freezes(),
+            scoring=client.get(f'frontend/lists/{self.list_id}'),
+            freezes=self._freezes(),
             days=DAYS)
 
     def _with_evidence(self, members: list[dict]) -> list[dict]:
@@ -119,7 +129,8 @@ class EventsView(_ListPage):
                    'events': [], 'error': None}
         try:
             events = client.get('events', list_id=self.list_id,
-                                count=PAGE_SIZE, page=number, **filters)
+                                count=page_size(), page=number,
+                                **filters)
         except client.HTTPError as error:
             if error.code != 400:
                 raise
@@ -174,8 +185,8 @@ class SettingsView(_ListPage):
     """The list's bounce settings, owners only."""
 
     def _form(self, data=None) -> SettingsForm:
-        helps = descriptions(client.get('openapi.json'))
-        return SettingsForm(self.settings(), helps, data)
+        schemas = setting_schemas(client.get('openapi.json'))
+        return SettingsForm(self.settings(), schemas, data)
 
     @method_decorator(list_owner_required)
     def get(self, request, list_id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from mailman_bounces.utilities.plotting import (
     PlottingUnavailable,
@@ -21,7 +22,8 @@ def svg_response(entries: list[dict], title: str) -> HttpResponse:
                entry['events']) for entry in entries]
     target = BytesIO()
     try:
-        plot_daily_reasons(counts, title, target, kind='svg')
+        plot_daily_reasons(counts, title, target, kind='svg',
+                           ylabel=_('events'), empty=_('No bounces'))
     except PlottingUnavailable as error:
         return HttpResponse(str(error), status=501,
                             content_type='text/plain')
