@@ -557,6 +557,7 @@ def run_pass(now: datetime | None = None) -> PassReport:
     report.notices = deliver_notices()
     if report.events or report.warnings or report.removals:
         log.info('Bounce pass: %s', report)
+    log.debug('Bounce pass at %s done', now.isoformat())
     return report
 
 

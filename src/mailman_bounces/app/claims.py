@@ -14,6 +14,7 @@ Leases (`take_lease`) make a step run in one place at a time; turns
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from sqlalchemy import Select, or_, update
 
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.lease import Lease
+
+log = logging.getLogger('mailman.bounce')
 
 # The lease SQLite writers update first to take the database's write lock.
 WRITE_LOCK = 'sqlite-writer'
@@ -94,7 +97,13 @@ def take_turn(name: str, every: timedelta, now: datetime) -> bool:
     that last ran the step waits for the period to end like any other.
     The caller commits (a rollback gives the turn back).
     """
-    return _take(name, Lease.until <= now, holder_name(), now + every)
+    taken = _take(name, Lease.until <= now, holder_name(), now + every)
+    if taken:
+        # For whoever checks that a step runs once per period (the
+        # multi-host harness reads it; a rollback may undo a turn logged).
+        log.debug('Turn of %s taken at %s until %s', name,
+                  now.isoformat(), (now + every).isoformat())
+    return taken
 
 
 def _take(name: str, available, holder: str, until: datetime) -> bool:
