@@ -703,7 +703,7 @@ class Run:
                     host.sink.stop()
             if self._engine is not None:
                 self._engine.dispose()
-        self.database.drop()
+            self.database.drop()
         return RunResult(len(self.hosts), seconds, outcome, self.delivered,
                          self.killed, stuck)
 
