@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from contextlib import contextmanager
 from typing import Any
 
@@ -106,14 +107,21 @@ def _any_pending(failed: set[int]) -> bool:
 
 
 class _HeldMail:
-    """What was put into Mailman's queues (switchboards), not yet there."""
+    """What this thread put into Mailman's queues (switchboards), not yet
+    there (another thread's mail goes in at once)."""
 
     def __init__(self) -> None:
         self.held: list[tuple[Any, tuple, dict]] = []
+        self.thread = threading.get_ident()
 
     def hold(self, switchboard):
+        queue = type(switchboard).enqueue
+
         def enqueue(*args, **kws):
+            if threading.get_ident() != self.thread:
+                return queue(switchboard, *args, **kws)
             self.held.append((switchboard, args, kws))
+            return None
         return enqueue
 
     def release(self) -> None:
