@@ -99,11 +99,24 @@ def take_turn(name: str, every: timedelta, now: datetime) -> bool:
     """
     taken = _take(name, Lease.until <= now, holder_name(), now + every)
     if taken:
-        # For whoever checks that a step runs once per period (the
-        # multi-host harness reads it; a rollback may undo a turn logged).
-        log.debug('Turn of %s taken at %s until %s', name,
-                  now.isoformat(), (now + every).isoformat())
+        _turns.append((name, now, now + every))
     return taken
+
+
+# Turns taken in the open transaction, logged once it is committed.
+_turns: list[tuple[str, datetime, datetime]] = []
+
+
+@public
+def log_turns(committed: bool) -> None:
+    """Log (debug) the turns of the transaction that just ended, if it was
+    committed; a rolled back turn was never taken.  For whoever checks
+    that a step runs at most once per period (the multi-host harness)."""
+    if committed:
+        for name, now, until in _turns:
+            log.debug('Turn of %s taken at %s until %s', name,
+                      now.isoformat(), until.isoformat())
+    _turns.clear()
 
 
 def _take(name: str, available, holder: str, until: datetime) -> bool:
