@@ -12,7 +12,9 @@ outcome of one instance fed the same stream.
 Time: the stream is a number of days; each day is one phase at 09:00 UTC
 on a stopped clock (`mailman_bounces.testing.clock.freeze`) that every
 process of every host reads, so an event's timestamp and every pass's
-``now`` are the phase's time whichever host did the work.  A member bounces
+``now`` are the phase's time whichever host did the work.  The passes
+first send the day's warnings and make its removals, then the day's
+bounces come.  A member bounces
 at most once a day, so the order in which the hosts register a member's
 bounces cannot change their scoring.  A phase ends when every bounce of
 the day is registered and processed, no notice is pending, every host's
@@ -724,6 +726,11 @@ class Run:
     def day(self, day: int) -> None:
         when = self.now(day)
         freeze(self.clock, when)
+        # The warnings and removals due today first, then today's bounces:
+        # otherwise whether a bounce comes before a removal ('not-member')
+        # or a warning (which quotes the last bounce) would depend on how
+        # fast the deliveries go, on one host as on two.
+        self.settle(when)
         bounces = self.stream.of_day(day)
         kill = self.kill_plan if (self.kill_plan is not None
                                   and self.kill_plan.day == day) else None
