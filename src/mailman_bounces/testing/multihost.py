@@ -938,6 +938,9 @@ def summary(outcome: dict) -> dict[str, int]:
         'warnings sent': sum(warned for _, _, warned, *_ in
                              outcome['members'].values()),
         'notices': sum(outcome['notices'].values()),
+        **{f'notices {kind}': sum(n for key, n in outcome['notices'].items()
+                                  if key[0] == kind)
+           for kind in sorted({key[0] for key in outcome['notices']})},
         'mails': sum(outcome['mail'].values()),
         'mails twice': len(outcome['mail twice']),
         'turns': len(outcome['turns']),
