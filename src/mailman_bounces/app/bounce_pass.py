@@ -36,6 +36,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.claims import (
     for_update,
+    log_turns,
     release_lease,
     serialize_writers,
     take_lease,
@@ -518,6 +519,7 @@ def _before_batches(now: datetime, report: PassReport) -> None:
         report.count('confirmed-after-outage', confirmed)
         release_lease(HOUSEKEEPING)
     config.db.commit()
+    log_turns(committed=True)
 
 
 def _after_batches(now: datetime, report: PassReport) -> None:
@@ -538,6 +540,7 @@ def _after_batches(now: datetime, report: PassReport) -> None:
         report.evicted = evict(now).total
     release_lease(HOUSEKEEPING)
     config.db.commit()
+    log_turns(committed=True)
 
 
 @public
@@ -553,10 +556,12 @@ def run_pass(now: datetime | None = None) -> PassReport:
         _after_batches(now, report)
     except BaseException:
         config.db.abort()
+        log_turns(committed=False)
         raise
     report.notices = deliver_notices()
     if report.events or report.warnings or report.removals:
         log.info('Bounce pass: %s', report)
+    log.debug('Bounce pass at %s done', now.isoformat())
     return report
 
 

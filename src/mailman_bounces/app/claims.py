@@ -14,6 +14,7 @@ Leases (`take_lease`) make a step run in one place at a time; turns
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from sqlalchemy import Select, or_, update
 
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.model.lease import Lease
+
+log = logging.getLogger('mailman.bounce')
 
 # The lease SQLite writers update first to take the database's write lock.
 WRITE_LOCK = 'sqlite-writer'
@@ -94,7 +97,26 @@ def take_turn(name: str, every: timedelta, now: datetime) -> bool:
     that last ran the step waits for the period to end like any other.
     The caller commits (a rollback gives the turn back).
     """
-    return _take(name, Lease.until <= now, holder_name(), now + every)
+    taken = _take(name, Lease.until <= now, holder_name(), now + every)
+    if taken:
+        _turns.append((name, now, now + every))
+    return taken
+
+
+# Turns taken in the open transaction, logged once it is committed.
+_turns: list[tuple[str, datetime, datetime]] = []
+
+
+@public
+def log_turns(committed: bool) -> None:
+    """Log (debug) the turns of the transaction that just ended, if it was
+    committed; a rolled back turn was never taken.  For whoever checks
+    that a step runs at most once per period (the multi-host harness)."""
+    if committed:
+        for name, now, until in _turns:
+            log.debug('Turn of %s taken at %s until %s', name,
+                      now.isoformat(), until.isoformat())
+    _turns.clear()
 
 
 def _take(name: str, available, holder: str, until: datetime) -> bool:

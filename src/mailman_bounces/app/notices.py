@@ -7,12 +7,20 @@ one out with the handler of its kind (`mailman_bounces.app.notice_handlers`:
 it renders a template and queues the mail, or performs a mail-sending
 action such as a probe or a removal) and marks it sent in the same
 transaction.
+
+Mailman's queues are files, outside any transaction: the mail a batch of
+notices queues is held back (`_HeldMail`) until the whole batch was
+carried out, and dropped when it is rolled back, so a notice that fails
+does not make the notices before it in its batch go out twice (once with
+the batch, again one by one).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 from mailman.config import config
@@ -98,12 +106,60 @@ def _any_pending(failed: set[int]) -> bool:
     ).first() is not None
 
 
+class _HeldMail:
+    """What this thread put into Mailman's queues (switchboards), not yet
+    there (another thread's mail goes in at once)."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Any, tuple, dict]] = []
+        self.thread = threading.get_ident()
+
+    def hold(self, switchboard):
+        queue = type(switchboard).enqueue
+
+        def enqueue(*args, **kws):
+            if threading.get_ident() != self.thread:
+                return queue(switchboard, *args, **kws)
+            self.held.append((switchboard, args, kws))
+            return None
+        return enqueue
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for switchboard, args, kws in held:
+            switchboard.enqueue(*args, **kws)
+
+
+@contextmanager
+def _mail_held():
+    """Hold back the mail queued inside the block (core's code queues it
+    too, e.g. a removal's goodbye message); the caller releases it once
+    nothing can fail any more, or drops it."""
+    held = _HeldMail()
+    switchboards = list(config.switchboards.values())
+    # An instance attribute, in front of the class's method (or of one
+    # set on the instance already, put back afterwards).
+    before = [vars(switchboard).get('enqueue') for switchboard in switchboards]
+    for switchboard in switchboards:
+        switchboard.enqueue = held.hold(switchboard)
+    try:
+        yield held
+    finally:
+        for switchboard, enqueue in zip(switchboards, before, strict=True):
+            if enqueue is None:
+                del switchboard.enqueue
+            else:
+                switchboard.enqueue = enqueue
+
+
 def _carry_out(notices: list[Notice]) -> None:
-    """Carry out `notices` with the state they share."""
-    with NoticeBatch.loaded(notices) as batch:
+    """Carry out `notices` with the state they share; their mail is queued
+    only if all of them were carried out."""
+    with _mail_held() as held, NoticeBatch.loaded(notices) as batch:
         for notice in notices:
             handler_for(notice.kind).carry_out(
                 notice, json.loads(notice.data or '{}'), batch)
+    held.release()
 
 
 def _deliver_batch(failed: set[int]) -> int | None:

@@ -22,6 +22,13 @@ An instance enables it with a second plugin section, naming the file::
 The file holds the offset from the real clock in seconds (negative: in the
 past); a missing file means no offset.  `set_offset` writes it atomically,
 so a process reads either the old offset or the new one.
+
+It may instead hold ``@`` and a time (``@2025-03-03T09:00:00``, written by
+`freeze`): then the clock stands still at that time in every process
+until the file changes.  Several instances sharing one database and one
+such file read the very same time, to the microsecond (the multi-host
+harness, `mailman_bounces.testing.multihost`, compares their decisions
+with those of one instance that way).
 """
 
 from __future__ import annotations
@@ -38,13 +45,50 @@ from public import public
 from zope.interface import implementer
 
 
+def _utc_now() -> real_datetime.datetime:
+    return real_datetime.datetime.now(real_datetime.UTC).replace(tzinfo=None)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding='ascii').strip()
+    except FileNotFoundError:
+        return ''
+
+
+def _frozen(path: Path, text: str) -> real_datetime.datetime:
+    try:
+        return real_datetime.datetime.fromisoformat(text[1:])
+    except ValueError:
+        raise ValueError(f'clock file {path}: expected @ and a time, found '
+                         f'{text!r}') from None
+
+
+@public
+def read_frozen(path: Path) -> real_datetime.datetime | None:
+    """The time (UTC, naive) the clock file `path` stopped the clock at;
+    None when it holds an offset or nothing."""
+    text = _read(path)
+    return _frozen(path, text) if text.startswith('@') else None
+
+
+@public
+def freeze(path: Path, when: real_datetime.datetime) -> None:
+    """Stop the clock at `when` (UTC, naive), for every process at once."""
+    scratch = path.with_name(path.name + '.new')
+    scratch.write_text(f'@{when.isoformat()}\n', encoding='ascii')
+    os.replace(scratch, path)
+
+
 @public
 def read_offset(path: Path) -> real_datetime.timedelta:
-    """The offset in the clock file `path` (zero when there is none)."""
-    try:
-        text = path.read_text(encoding='ascii').strip()
-    except FileNotFoundError:
+    """The offset in the clock file `path` (zero when there is none; for a
+    stopped clock, from the real clock to its time now)."""
+    text = _read(path)
+    if not text:
         return real_datetime.timedelta(0)
+    if text.startswith('@'):
+        return _frozen(path, text) - _utc_now()
     try:
         return real_datetime.timedelta(seconds=float(text))
     except ValueError:
@@ -67,12 +111,19 @@ def shifted_datetime_module(path: Path) -> types.ModuleType:
     class datetime(real_datetime.datetime):
         @classmethod
         def now(cls, tz=None):
-            return real_datetime.datetime.now(tz) + read_offset(path)
+            frozen = read_frozen(path)
+            if frozen is None:
+                return real_datetime.datetime.now(tz) + read_offset(path)
+            if tz is None:
+                # Local time, as datetime.now() gives it.
+                return (frozen.replace(tzinfo=real_datetime.UTC)
+                        .astimezone().replace(tzinfo=None))
+            return frozen.replace(tzinfo=real_datetime.UTC).astimezone(tz)
 
     class date(real_datetime.date):
         @classmethod
         def today(cls):
-            return (real_datetime.datetime.now() + read_offset(path)).date()
+            return datetime.now().date()
 
     module = types.ModuleType('datetime', 'datetime, on a shifted clock')
     module.__dict__.update({name: value for name, value

@@ -412,3 +412,40 @@ def test_a_runner_gets_the_events_a_dead_transaction_still_holds(
         holder.close()
         engine.dispose()
     assert (code, out.split()[-1]) == (0, '2'), err
+
+
+def test_only_committed_turns_are_logged(mailman):
+    # The multi-host harness counts the turns in the hosts' logs to show
+    # that no step ran twice in a period: a turn rolled back (a runner
+    # killed before its commit) was never taken and is not logged.
+    import logging
+    from datetime import datetime
+
+    from mailman.config import config
+
+    from mailman_bounces.app.claims import log_turns, take_turn
+    logged: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            logged.append(record.getMessage())
+    logger = logging.getLogger('mailman.bounce')
+    handler, level = Collect(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        now = datetime(2025, 3, 3, 9)
+        assert take_turn('step', timedelta(hours=1), now)
+        config.db.abort()
+        log_turns(committed=False)
+        assert take_turn('step', timedelta(hours=1), now)
+        commit()
+        log_turns(committed=True)
+        assert not take_turn('step', timedelta(hours=1), now)
+        log_turns(committed=True)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert [line for line in logged if line.startswith('Turn of')] == [
+        ('Turn of step taken at 2025-03-03T09:00:00 until '
+         '2025-03-03T10:00:00')]

@@ -229,6 +229,39 @@ def test_the_shifted_clock_moves_mailmans_time(tmp_path, monkeypatch):
     assert abs(now() - _utc_now()) < minute
 
 
+def test_a_stopped_clock_reads_the_same_time_everywhere(tmp_path,
+                                                       monkeypatch):
+    # The multi-host harness stops the clock of every process of every
+    # host at one time: each reads it to the microsecond, however long
+    # apart, and the offset written afterwards starts it again.
+    from mailman.testing import layers
+    from mailman.utilities.datetime import now, today
+
+    from mailman_bounces.testing.clock import (
+        freeze,
+        install,
+        read_frozen,
+        set_offset,
+        uninstall,
+    )
+    monkeypatch.setattr(layers, 'is_testing', lambda: False)
+    clock = tmp_path / 'clock'
+    when = datetime(2025, 3, 3, 9, 0)
+    install(clock)
+    try:
+        freeze(clock, when)
+        assert read_frozen(clock) == when
+        first = now()
+        time.sleep(0.01)
+        assert first == now() == when
+        assert today() == when.date()
+        set_offset(clock, timedelta(0))
+        assert read_frozen(clock) is None
+        assert abs(now() - _utc_now()) < timedelta(minutes=1)
+    finally:
+        uninstall()
+
+
 def test_a_bad_clock_file_is_named(tmp_path):
     from mailman_bounces.testing.clock import read_offset
     clock = tmp_path / 'clock'

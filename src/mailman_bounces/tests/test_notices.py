@@ -138,6 +138,40 @@ def test_a_notice_for_a_missing_list_fails_alone(lists):
     assert sorted(_bodies()) == ['gone']
 
 
+def test_the_notices_before_a_failing_one_are_sent_once(lists):
+    # The batch carried out l0's and l1's notices, then failed on the
+    # missing list and was rolled back: the mail it had queued must not
+    # go out besides the mail of the notices carried out again one by one
+    # (issue 14: no notice sent twice; it was, to l0's and l1's owners).
+    from mailman_bounces.app.notices import queue_notice
+    _summaries(lists[:2])
+    queue_notice('notify_ignored', 'gone.example.com', **SUMMARY)
+    commit()
+    assert _deliver() == 2
+    queued = sorted(str(msg['to']) for _, _, msg in virgin_messages())
+    assert queued == ['l0-owner@example.com', 'l1-owner@example.com']
+
+
+def test_a_failing_notice_queues_none_of_its_mail(lists, monkeypatch):
+    # A notice whose handler queued one mail and then failed (a removal
+    # sends the goodbye, then the owners' notice) is tried again whole:
+    # the first mail must not go out with each attempt.
+    from mailman_bounces.app import owner_notices
+    send = owner_notices.send_owner_notice
+
+    def send_then_fail(*args, **kws):
+        send(*args, **kws)
+        raise RuntimeError('after queueing')
+    monkeypatch.setattr(owner_notices, 'send_owner_notice', send_then_fail)
+    _summaries(lists[:1])
+    assert _deliver() == 0
+    assert virgin_messages() == []
+    monkeypatch.setattr(owner_notices, 'send_owner_notice', send)
+    assert _deliver() == 1
+    queued = [str(msg['to']) for _, _, msg in virgin_messages()]
+    assert queued == ['l0-owner@example.com']
+
+
 def test_owner_notices_go_to_owners_and_moderators(lists):
     from mailman.interfaces.member import MemberRole
     from mailman.interfaces.usermanager import IUserManager
