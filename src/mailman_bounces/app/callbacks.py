@@ -86,14 +86,24 @@ def _site_targets(event_type: str) -> list[Target]:
             for e in endpoints if e.name not in disabled]
 
 
-def _list_targets(event_type: str, list_id: str | None) -> list[Target]:
-    if list_id is None:
-        return []
-    rows = config.db.store.execute(select(CallbackEndpoint).where(and_(
-        CallbackEndpoint.list_id == list_id,
-        CallbackEndpoint.enabled.is_(True)))).scalars()
+def _list_endpoints(list_ids: Iterable[str | None]
+                    ) -> dict[str, list[CallbackEndpoint]]:
+    """The enabled endpoints of these lists, by list (one query)."""
+    wanted = sorted({list_id for list_id in list_ids if list_id is not None})
+    found: dict[str, list[CallbackEndpoint]] = {}
+    if not wanted:
+        return found
+    for row in config.db.store.execute(select(CallbackEndpoint).where(and_(
+            CallbackEndpoint.list_id.in_(wanted),
+            CallbackEndpoint.enabled.is_(True)))).scalars():
+        found.setdefault(row.list_id, []).append(row)
+    return found
+
+
+def _list_targets(event_type: str,
+                  endpoints: Iterable[CallbackEndpoint]) -> list[Target]:
     return [Target(f'list:{row.id}', row.url, row.secret, row.allow_private)
-            for row in rows if event_type in row.events.split()]
+            for row in endpoints if event_type in row.events.split()]
 
 
 def target(key: str) -> Target | None:
@@ -116,41 +126,68 @@ def webhook_id(event_type: str, key: str) -> str:
     return f'msg_{digest[:40]}'
 
 
+def _callback_rows(event_type: str, key: str, list_id: str | None,
+                   data: dict[str, Any], targets: list[Target],
+                   created) -> list[dict[str, Any]]:
+    if not targets:
+        return []
+    payload = json.dumps({'type': event_type,
+                          'timestamp': created.isoformat() + 'Z',
+                          'data': data}, default=str, sort_keys=True)
+    identifier = webhook_id(event_type, key)
+    return [{'webhook_id': identifier, 'endpoint': t.key,
+             'event_type': event_type, 'list_id': list_id,
+             'payload': payload, 'created': created, 'state': 'pending',
+             'attempts': 0, 'next_attempt': created} for t in targets]
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        insert_ignoring_duplicates(config.db.store, Callback.__table__, rows)
+
+
 @public
 def enqueue(event_type: str, key: str, list_id: str | None,
             data: dict[str, Any]) -> int:
     """Queue the callback of one event for every endpoint that wants it,
     in the current transaction; return how many rows were written."""
-    targets = _site_targets(event_type) + _list_targets(event_type, list_id)
-    if not targets:
-        return 0
-    created = now()
-    payload = json.dumps({'type': event_type,
-                          'timestamp': created.isoformat() + 'Z',
-                          'data': data}, default=str, sort_keys=True)
-    identifier = webhook_id(event_type, key)
-    insert_ignoring_duplicates(config.db.store, Callback.__table__, [{
-        'webhook_id': identifier, 'endpoint': t.key,
-        'event_type': event_type, 'list_id': list_id, 'payload': payload,
-        'created': created, 'state': 'pending', 'attempts': 0,
-        'next_attempt': created} for t in targets])
-    return len(targets)
+    endpoints = _list_endpoints([list_id]).get(list_id, [])
+    targets = _site_targets(event_type) + _list_targets(event_type,
+                                                        endpoints)
+    rows = _callback_rows(event_type, key, list_id, data, targets, now())
+    _insert(rows)
+    return len(rows)
 
 
 @public
 def enqueue_for_events(rows: Iterable[dict[str, Any]]) -> None:
     """Queue 'bounce.registered' / 'complaint.registered' for new event
-    rows (as `event_row` makes them)."""
+    rows (as `event_row` makes them): the endpoints are read once for the
+    whole batch, and the callbacks written with one statement."""
+    rows = list(rows)
+    if not rows:
+        return
+    endpoints = _list_endpoints(row['list_id'] for row in rows)
+    site = {event_type: _site_targets(event_type) for event_type in
+            ('bounce.registered', 'complaint.registered')}
+    created = now()
+    pending: list[dict[str, Any]] = []
     for row in rows:
         event_type = ('complaint.registered' if row['kind'] == 'complaint'
                       else 'bounce.registered')
+        targets = site[event_type] + _list_targets(
+            event_type, endpoints.get(row['list_id'], []))
+        if not targets:
+            continue
         key = '\0'.join((row['fingerprint'], row['list_id'], row['email'],
                          str(row['context'])))
         data = {name: row.get(name) for name in (
             'list_id', 'email', 'kind', 'severity', 'reason', 'status',
             'diagnostic', 'feedback_type', 'provider_event_id',
             'timestamp')}
-        enqueue(event_type, key, row['list_id'], data)
+        pending += _callback_rows(event_type, key, row['list_id'], data,
+                                  targets, created)
+    _insert(pending)
 
 
 # Notices -> the callback they stand for.  (Disabling, removal,

@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import hmac
 import json
+from collections import Counter
 
 import pytest
 
@@ -106,6 +107,43 @@ def test_bounce_callback_delivered_once_and_signed(site, receiver):
     # Nothing is sent twice; the bounce registered twice queued one.
     assert deliver() == {}
     assert len(outbox()) == 1 and len(receiver.received) == 1
+
+
+def test_a_batch_of_bounces_reads_the_endpoints_once(site, receiver):
+    """The bounce runner registers a batch at a time: its callbacks are
+    queued with one read of the lists' endpoints, one row per event and
+    endpoint that wants it."""
+    from mailman.interfaces.bounce import IBounceProcessor
+    from mailman.testing.helpers import specialized_message_from_string
+    from zope.component import getUtility
+
+    from mailman_bounces.app.callbacks import add_endpoint
+    from mailman_bounces.app.processor import Registration
+    from mailman_bounces.tests.helpers import commit, sent_statements
+    from mailman_bounces.tests.samples import dsn
+    other = make_list('other@example.com', ['bart@example.org'])
+    add_endpoint(other.list_id, receiver.url, SECRET,
+                 events='bounce.registered')
+    add_endpoint(site.list_id, receiver.url, SECRET,
+                 events='member.removed')
+    commit()
+    batch = [Registration(mlist.list_id, email, specialized_message_from_string(
+        dsn(email, message_id=f'<b{number}@mx.example>')))
+             for number, (mlist, email) in enumerate(
+                 [(site, 'anne@example.org'), (other, 'bart@example.org')]
+                 * 3)]
+    with sent_statements() as sent:
+        getUtility(IBounceProcessor).record_all(batch)
+    commit()
+    endpoint_reads = [s for s in sent if 'FROM bounces_callback_endpoint'
+                      in s.text]
+    assert len(endpoint_reads) == 1
+    # The site's endpoint wants every bounce; other's list endpoint its
+    # own; test's list endpoint wants no bounce.
+    counts = Counter((r.list_id, r.endpoint.partition(':')[0])
+                     for r in outbox())
+    assert counts == {(site.list_id, 'site'): 3, (other.list_id, 'site'): 3,
+                      (other.list_id, 'list'): 3}
 
 
 def test_retries_follow_the_schedule_and_retry_after(site, receiver):
