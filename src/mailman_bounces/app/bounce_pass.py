@@ -31,7 +31,7 @@ from mailman.config import config
 from mailman.interfaces.bounce import BounceContext
 from mailman.utilities.datetime import now as mailman_now
 from public import public
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
 
 from mailman_bounces.app.callbacks import enqueue
 from mailman_bounces.app.claims import (
@@ -152,12 +152,20 @@ def _claim(now: datetime, limit: int, event_ids: list[int] | None):
 def _of_members(keys) -> ColumnElement[bool]:
     """SQL condition: the event is about one of the (list, email) `keys`.
 
-    One equality pair per member, not a row-value IN: SQLite scans the
-    whole events table for the latter, while each pair of the OR is one
-    lookup in the index on (list_id, email, timestamp)."""
+    On PostgreSQL a row-value IN, one expanding parameter: cheap to build
+    and compiled once (building and compiling an OR of a few hundred pairs
+    took most of a batch's claim in a profile), and planned as lookups in
+    the index on (list_id, email, timestamp).  Elsewhere one equality pair
+    per member: SQLite scans the whole events table for a row-value IN,
+    while each pair of the OR is one lookup in that index."""
+    pairs = sorted(keys)
+    if config.db.engine.dialect.name == 'postgresql':
+        if not pairs:
+            return false()
+        return tuple_(BounceEvent.list_id, BounceEvent.email).in_(pairs)
     return or_(false(), *(and_(BounceEvent.list_id == list_id,
                                BounceEvent.email == email)
-                          for list_id, email in sorted(keys)))
+                          for list_id, email in pairs))
 
 
 def _claim_siblings(now: datetime, rows: list, limit: int) -> list:
