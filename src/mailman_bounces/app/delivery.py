@@ -46,6 +46,8 @@ from mailman_bounces.app.settings import policy_for
 from mailman_bounces.app.signing import (
     DELIVERY_LIFETIME,
     SIGNATURE_HEADER,
+    OneKeyPerDelivery,
+    ensure_key,
     signed_address,
     token_of,
 )
@@ -61,7 +63,7 @@ log = logging.getLogger('mailman.smtp')
 CORE_OUTGOING = 'mailman.mta.deliver.deliver'
 
 
-class SignedDeliver(Deliver):
+class SignedDeliver(OneKeyPerDelivery, Deliver):
     """Core's individual delivery, from a signed return path per member."""
 
     def __init__(self) -> None:
@@ -75,7 +77,7 @@ class SignedDeliver(Deliver):
             # Not (or no longer) a member: core's unsigned VERP.
             return None
         return signed_address(mlist, MEMBER_DELIVERY, member.id,
-                              DELIVERY_LIFETIME)
+                              DELIVERY_LIFETIME, self.signing_key)
 
     def _get_sender(self, mlist, msg, msgdata):
         if msgdata.get('verp', False):
@@ -109,11 +111,12 @@ class SignedCopies(DecoratingMixin, ARCSigningMixin, BaseDelivery):
         """See `IMailTransportAgentDelivery`."""
         self.decorate(mlist, msg, msgdata)
         self.arc_sign(mlist, msg, msgdata)
+        key = ensure_key()
         refused = {}
         for recipient in msgdata.get('recipients', ()):
             member = mlist.members.get_member(recipient)
             signed = None if member is None else signed_address(
-                mlist, MEMBER_DELIVERY, member.id, DELIVERY_LIFETIME)
+                mlist, MEMBER_DELIVERY, member.id, DELIVERY_LIFETIME, key)
             del msg[SIGNATURE_HEADER]
             if signed is not None:
                 msg[SIGNATURE_HEADER] = token_of(signed)

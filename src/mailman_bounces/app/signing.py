@@ -100,13 +100,27 @@ def _bounces_mailbox(mlist: Any) -> tuple[str, str]:
 
 @public
 def signed_address(mlist: Any, kind: str, ident: int,
-                   lifetime: timedelta) -> str:
-    """The signed return path naming `kind` `ident` on `mlist`."""
-    key = ensure_key()
+                   lifetime: timedelta, key: VerpKey | None = None) -> str:
+    """The signed return path naming `kind` `ident` on `mlist`, signed
+    with `key` (by default the key that signs now)."""
+    key = key or ensure_key()
     token = make_token(bytes.fromhex(key.secret), key.id, mlist.list_id,
                        kind, ident, (now() + lifetime).date())
     local, domain = _bounces_mailbox(mlist)
     return f'{local}+{token}@{domain}'
+
+
+@public
+class OneKeyPerDelivery:
+    """Mixin for core's per-recipient deliveries: every copy of a delivery
+    is signed with the key that signs when it starts, read once rather
+    than once per copy."""
+
+    signing_key: VerpKey | None = None
+
+    def deliver(self, mlist, msg, msgdata):
+        self.signing_key = ensure_key()
+        return super().deliver(mlist, msg, msgdata)
 
 
 @public

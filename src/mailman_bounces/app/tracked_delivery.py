@@ -36,6 +36,7 @@ from sqlalchemy import select
 from mailman_bounces.app.signing import (
     DELIVERY_LIFETIME,
     SIGNATURE_HEADER,
+    OneKeyPerDelivery,
     signed_address,
     token_of,
 )
@@ -104,7 +105,7 @@ class DSNConnection(Connection):
         return results
 
 
-class TrackedDeliver(Deliver):
+class TrackedDeliver(OneKeyPerDelivery, Deliver):
     """Core's individual delivery, each copy from its delivery's signed
     address and with the DSN parameters."""
 
@@ -124,7 +125,7 @@ class TrackedDeliver(Deliver):
         """Callback run on each recipient's copy before it is sent."""
         delivery = self._deliveries[msgdata['recipient']]
         sender = signed_address(mlist, TRACKED_DELIVERY, delivery.id,
-                                DELIVERY_LIFETIME)
+                                DELIVERY_LIFETIME, self.signing_key)
         msgdata['_bounces_tracked_sender'] = sender
         del msg[SIGNATURE_HEADER]
         msg[SIGNATURE_HEADER] = token_of(sender)

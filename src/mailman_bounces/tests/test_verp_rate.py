@@ -121,3 +121,18 @@ def test_signed_copies_carry_the_text_of_the_bulk_copies(mailman):
         assert message.get_payload() == bulk.get_payload()
         assert message[SIGNATURE_HEADER] == token_of(message['x-mailfrom'])
         assert bulk[SIGNATURE_HEADER] is None
+
+
+def test_a_post_reads_the_signing_key_once(mailman):
+    """Every signed copy of a post is signed with the key read when the
+    delivery starts, not read again per copy."""
+    from mailman_bounces.app.settings import change_settings
+    from mailman_bounces.tests.helpers import commit, make_list, sent_statements
+    members = MEMBERS[:10]
+    mlist = make_list(members=members)
+    change_settings(mlist, {'verp_rate': '100'})
+    commit()
+    with sent_statements() as sent:
+        envelopes = _deliver(mlist, members, 1)
+    assert len(envelopes) == len(members)
+    assert sum('FROM bounces_verp_key' in s.text for s in sent) == 1
