@@ -63,6 +63,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mailman_bounces.testing.clock import freeze
+from mailman_bounces.testing.running import greets
 from mailman_bounces.testing.smtp_sink import free_port
 
 DAY_ONE = datetime(2025, 3, 3, 9, 0)       # a Monday, 09:00 UTC
@@ -422,15 +423,7 @@ configuration: {self.clock}
             time.sleep(0.3)
 
     def answers(self) -> bool:
-        try:
-            client = smtplib.LMTP('127.0.0.1', self.lmtp_port, timeout=5)
-        except OSError:
-            return False
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
-        return True
+        return greets(smtplib.LMTP, self.lmtp_port)
 
     def master_pid(self) -> int | None:
         try:
