@@ -2,7 +2,8 @@
 
 The `bouncehook` runner hands every POST to `accept`, which answers with
 the HTTP status the ESP should see: 200 for stored or deliberately ignored,
-400 for malformed, 401 for unverifiable (logged without the body), 404 for
+400 for malformed, 401 for unverifiable or for a signed time outside the
+window (a replay; logged without the body, with the reason), 404 for
 an unknown endpoint, 503 when the database cannot store (the ESP retries).
 
 Each notification becomes a bounce event like a bounce message's, with the
@@ -38,6 +39,7 @@ from mailman_bounces.esp import (
     HookRequest,
     Malformed,
     Parsed,
+    Stale,
     Unverified,
     provider,
 )
@@ -82,6 +84,10 @@ def accept(provider_name: str, endpoint_name: str,
     try:
         module.verify(request, endpoint, settings.window.total_seconds())
         parsed = module.parse(request)
+    except Stale as error:
+        log.warning('webhook %s: refused as stale, a replay or a clock off '
+                    '(%s), %d bytes', where, error, len(body))
+        return Answer(401, 'stale: signed time outside the window')
     except Unverified as error:
         log.warning('webhook %s: refused (%s), %d bytes', where, error,
                     len(body))
