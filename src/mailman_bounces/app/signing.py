@@ -21,7 +21,9 @@ from mailman.model.member import Member
 from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
+from mailman_bounces.database.locking import creation_lock
 from mailman_bounces.model.tracking import TrackedDelivery
 from mailman_bounces.model.verp_key import VerpKey
 from mailman_bounces.signing import (
@@ -49,17 +51,32 @@ MAX_LOCAL_PART = 64
 
 
 @public
-def ensure_key() -> VerpKey:
-    """The key that signs now, made if there is none yet."""
-    store = config.db.store
-    key = store.execute(
-        select(VerpKey).where(VerpKey.retires.is_(None))
-        .order_by(VerpKey.id.desc()).limit(1)).scalar_one_or_none()
-    if key is None:
-        key = VerpKey(secret=secrets.token_hex(32), created=now())
-        store.add(key)
-        store.flush()
-        log.info('mailman-bounces: VERP signing key %d made', key.id)
+def ensure_key(store: Session | None = None) -> VerpKey:
+    """The key that signs now, made if there is none yet (in the
+    transaction of `store`, by default Mailman's)."""
+    store = store or config.db.store
+    return _signing_key(store) or _first_key(store)
+
+
+def _signing_key(store: Session, locking: bool = False) -> VerpKey | None:
+    query = (select(VerpKey).where(VerpKey.retires.is_(None))
+             .order_by(VerpKey.id.desc()).limit(1))
+    if locking:
+        query = query.with_for_update()
+    return store.execute(query).scalar_one_or_none()
+
+
+def _first_key(store: Session) -> VerpKey:
+    # Runners and hosts starting at once all find no key: without the lock
+    # each made a "first" one, a secret more that verified until the next
+    # rotation.  Under it, the second one in finds the first one's key.
+    with creation_lock(store, 'verp_key', VerpKey.__tablename__):
+        key = _signing_key(store, locking=True)
+        if key is None:
+            key = VerpKey(secret=secrets.token_hex(32), created=now())
+            store.add(key)
+            store.flush()
+            log.info('mailman-bounces: VERP signing key %d made', key.id)
     return key
 
 

@@ -334,3 +334,34 @@ def test_a_list_name_too_long_for_any_return_path(mailman, caplog):
     _queue(mlist, dsn('someone@else.example', to=address), address)
     [event] = events()
     assert (event.email, event.evidence) == (LONG_MEMBER, 'verified')
+
+
+def test_two_processes_starting_at_once_make_one_first_key(mailman):
+    # Two runners (or hosts) on a new database: each looks for the signing
+    # key, and both have found none before either makes one.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mailman.config import config
+    from sqlalchemy import delete, select
+    from sqlalchemy.orm import Session
+
+    from mailman_bounces.app import signing
+    from mailman_bounces.model.verp_key import VerpKey
+    config.db.store.execute(delete(VerpKey))
+    commit()
+    both_looked = threading.Barrier(2, timeout=30)
+
+    def start(_number: int) -> int:
+        with Session(config.db.engine) as store:
+            assert signing._signing_key(store) is None
+            both_looked.wait()
+            key_id = signing._first_key(store).id
+            store.commit()
+            return key_id
+
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(start, range(2), timeout=60))
+    keys = list(config.db.store.execute(select(VerpKey.id)).scalars())
+    assert len(keys) == 1
+    assert made == keys * 2
