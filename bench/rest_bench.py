@@ -508,6 +508,9 @@ def main() -> None:
     parser.add_argument('--output', type=Path,
                         help='where to write the results (JSON)')
     args = parser.parse_args()
+    # Mailman's initialize() also reads this configuration, which the test
+    # suite sets: inherited, it put the site into the tests' database.
+    os.environ.pop('MAILMAN_EXTRA_TESTING_CFG', None)
     if args.mode == 'worker':
         worker(args)
         return
