@@ -1,5 +1,6 @@
 """Statistics of bounce events: counts in total, per list, reason, domain
-and day, each a GROUP BY query."""
+and day, each a GROUP BY query (on PostgreSQL, all in one of grouping
+sets)."""
 
 from __future__ import annotations
 
@@ -164,23 +165,31 @@ def _stats_per_group(conditions: list, top: int) -> dict[str, Any]:
             **{name: grouped(group) for name, group in _groups().items()}}
 
 
-def _stats_in_one_pass(conditions: list, top: int) -> dict[str, Any]:
-    """`event_stats` in one query of PostgreSQL's GROUPING SETS: the
-    events are read once, not once per grouping.  (A list's events over 90
-    days are read from the table, as the list's index lacks their
-    evidence: five reads of them took most of the statistics' time.)"""
+def _grouping_ids(names) -> dict[str, int]:
+    """What PostgreSQL's grouping() of the columns `names` (in order) gives
+    for the rows of each one's grouping, and for the totals (``None``).
+
+    grouping() sets a bit for each column a row is not grouped by, the
+    first column's the highest: a grouping's rows have every bit but their
+    column's, the totals all of them.
+    """
+    names = list(names)
+    every = (1 << len(names)) - 1
+    return {None: every, **{name: every ^ (1 << (len(names) - 1 - index))
+                            for index, name in enumerate(names)}}
+
+
+def _grouping_sets_query(conditions: list, top: int, ids: dict):
+    """The totals and every grouping of the events matching `conditions`
+    in one query, each grouping's rows in their order (by ``grouping``,
+    then ``rank``), the limited ones' cut to the `top` first."""
     groups = _groups()
     columns = [group.column for group in groups.values()]
-    # grouping() has a bit set for each column a row is not grouped by,
-    # the first column's the highest: a grouping's rows have every bit
-    # but their column's, the totals all of them.
-    every = (1 << len(columns)) - 1
-    ids = {name: every ^ (1 << (len(columns) - 1 - index))
-           for index, name in enumerate(groups)}
     grouping = func.grouping(*columns)
     most_first = [ids[name] for name, group in groups.items()
                   if group.most_first]
-    # In each grouping, its order; the other columns are NULL in it.
+    # Within a grouping the other columns are all NULL, so ordering by
+    # every column orders by the grouping's own.
     rank = func.row_number().over(partition_by=grouping, order_by=[
         case((grouping.in_(most_first), func.count(BounceEvent.id))).desc(),
         *columns])
@@ -192,13 +201,24 @@ def _stats_in_one_pass(conditions: list, top: int) -> dict[str, Any]:
                 tuple_(), *(tuple_(column) for column in columns)))
             .subquery())
     limited = [ids[name] for name, group in groups.items() if group.limited]
-    query = (select(rows)
-             .where(or_(rows.c.grouping.not_in(limited), rows.c.rank <= top))
-             .order_by(rows.c.grouping, rows.c.rank))
+    return (select(rows)
+            .where(or_(rows.c.grouping.not_in(limited), rows.c.rank <= top))
+            .order_by(rows.c.grouping, rows.c.rank))
+
+
+def _stats_in_one_pass(conditions: list, top: int) -> dict[str, Any]:
+    """`event_stats` in one query of PostgreSQL's GROUPING SETS: the
+    events are read once, not once per grouping.  (A list's events over 90
+    days are read from the table, as the list's index lacks their
+    evidence: five reads of them took most of the statistics' time.)"""
+    groups = _groups()
+    ids = _grouping_ids(groups)
     found: dict[int, list] = {}
-    for row in config.db.store.execute(query):
+    for row in config.db.store.execute(
+            _grouping_sets_query(conditions, top, ids)):
         found.setdefault(row.grouping, []).append(row)
-    [totals] = found[every]
+    [totals] = found[ids[None]]
+    # The shapes read a grouping's value as ``key``.
     return {'totals': COUNTS.values(totals), **{
         name: [group.shape.values(SimpleNamespace(
             **row._mapping, key=getattr(row, name)))
