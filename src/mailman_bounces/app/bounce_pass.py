@@ -10,10 +10,13 @@ One pass:
    lists' policies with a few set-based queries, let the pure policy decide
    (`mailman_bounces.policy.scoring`), write the results back with bulk
    statements, and record the notices in the outbox;
-3. again under the lease: re-checking members against lowered thresholds,
+3. the processed events folded into the per-day summary of the events
+   (`mailman_bounces.app.event_summary`), in batches, each in one
+   transaction;
+4. again under the lease: re-checking members against lowered thresholds,
    unbounced probes, warnings and removals, the daily adoption of members
    disabled elsewhere, the periodic summary of ignored bounces, eviction;
-4. the notices, sent after the decisions are committed.
+5. the notices, sent after the decisions are committed.
 
 A crash anywhere rolls back the open transaction: its events stay
 unprocessed and are claimed again, nothing is counted twice and no notice
@@ -42,6 +45,7 @@ from mailman_bounces.app.claims import (
     take_lease,
     take_turn,
 )
+from mailman_bounces.app.event_summary import summarize
 from mailman_bounces.app.failover import fail_over
 from mailman_bounces.app.forged import summarise_forged
 from mailman_bounces.app.members import (
@@ -111,6 +115,8 @@ class PassReport:
     adopted: int = 0
     evicted: int = 0
     notices: int = 0
+    # Events folded into the per-day summary.
+    summarized: int = 0
 
     def count(self, outcome: str, number: int = 1) -> None:
         if number:
@@ -561,6 +567,7 @@ def run_pass(now: datetime | None = None) -> PassReport:
         _before_batches(now, report)
         while process_batch(now, report, batch_size) >= batch_size:
             pass
+        report.summarized = summarize()
         _after_batches(now, report)
     except BaseException:
         config.db.abort()
