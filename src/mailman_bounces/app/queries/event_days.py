@@ -82,8 +82,11 @@ def _direct_parts(where: EventFilter, conditions: list, first, last):
     whole = [event.timestamp >= first] if first is not None else []
     whole += [event.timestamp < last] if last is not None else []
     on_day = func.date(event.timestamp)
+    # Those not summarized yet are few: found through their partial index,
+    # not through a filter's (SQLite would take any equality's index).
     parts = [select(on_day, func.count()).where(
-        *conditions, *whole, unsummarized()).group_by(on_day)]
+        *where.conditions(lookup=False), *whole, unsummarized())
+        .group_by(on_day)]
     if first is not None and where.since < first:
         parts.append(select(literal(where.since.date(), Date), func.count())
                      .where(*conditions, event.timestamp < first))

@@ -21,6 +21,7 @@ from mailman_bounces.app.queries.paging import (
     page_window,
     paginate_keys,
 )
+from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.fields import (
     BOOLEAN,
     INTEGER,
@@ -111,8 +112,9 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def conditions(self) -> list:
-        """The SQL conditions of this filter."""
+    def conditions(self, lookup: bool = True) -> list:
+        """The SQL conditions of this filter.  Without `lookup`, only the
+        time range may pick an index (see `not_for_lookup`)."""
         event = BounceEvent
         texts = (self.list_id, self.email, self.domain, self.reason,
                  self.severity, self.kind, self.outcome, self.evidence)
@@ -126,12 +128,12 @@ class EventFilter:
             event.kind: self.kind, event.outcome: self.outcome,
             event.evidence: self.evidence,
         }
-        conditions = [column == value for column, value in equal.items()
-                      if value is not None]
         if self.context is not None:
-            conditions.append(event.context == self.context)
+            equal[event.context] = self.context
         if self.processed is not None:
-            conditions.append(event.processed.is_(self.processed))
+            equal[event.processed] = self.processed
+        conditions = [(column if lookup else not_for_lookup(column)) == value
+                      for column, value in equal.items() if value is not None]
         if self.since is not None:
             conditions.append(event.timestamp >= self.since)
         if self.until is not None:
