@@ -24,9 +24,10 @@ Results (p50, p95, p99 in ms) go to bench/results/rest-LABEL.{txt,json};
     python bench/rest_bench.py --explain --label after  # the plans
     python bench/rest_bench.py table before after   # an RST table
 
-The site is built in a database of its own (``mbbench_rest_<events>``) on
-the PostgreSQL server of MAILMAN_BOUNCES_PG_URL and kept: later runs with
-the same sizes reuse it (``--rebuild`` to start again).  The plugin's
+The site is built in a database of its own (``mbbench_rest_<events>``, or
+``--database NAME``) on the PostgreSQL server of MAILMAN_BOUNCES_PG_URL and
+kept: later runs with the same sizes reuse it (``--rebuild`` to start
+again).  The plugin's
 migrations run when the REST server starts, so a site built before a
 migration gets it then.
 """
@@ -79,9 +80,9 @@ def email_of(member: int) -> str:
     return f'member{member}@d{member % DOMAINS}.example.org'
 
 
-def database_url(events: int) -> str:
+def database_url(name: str) -> str:
     base, _, query = PG_SERVER.partition('?')
-    url = base.rsplit('/', 1)[0] + f'/mbbench_rest_{events}'
+    url = base.rsplit('/', 1)[0] + f'/{name}'
     return url + (f'?{query}' if query else '')
 
 
@@ -216,6 +217,10 @@ def build(config_path: str, events: int, members: int) -> dict:
            'last_reason', 'day_weight', 'sympa_level'), states)
     connection.commit()
     connection.close()
+    # What the pass does with events it has processed: count them in the
+    # per-day summary (COPY left them out of it).
+    from mailman_bounces.app.event_summary import summarize
+    summarize()
     loaded = time.monotonic() - started - site
     return {'site_seconds': round(site, 1), 'load_seconds': round(loaded, 1)}
 
@@ -447,6 +452,10 @@ def main() -> None:
     parser.add_argument('--repeat', type=int, default=40)
     parser.add_argument('--label', default='current')
     parser.add_argument('--rebuild', action='store_true')
+    parser.add_argument('--database',
+                        help='the database of the site (default: '
+                             'mbbench_rest_EVENTS), e.g. a copy made with '
+                             'CREATE DATABASE ... TEMPLATE mbbench_rest_EVENTS')
     parser.add_argument('--port', type=int, default=8011)
     parser.add_argument('--explain', action='store_true',
                         help='write the query plans instead (to the output)')
@@ -459,8 +468,8 @@ def main() -> None:
     if args.mode == 'table':
         print(comparison(args.labels))
         return
-    name = f'mbbench_rest_{args.events}'
-    url = database_url(args.events)
+    name = args.database or f'mbbench_rest_{args.events}'
+    url = database_url(name)
     var = WORK / name / 'var'
     global PORT
     PORT = args.port

@@ -11,9 +11,8 @@ runners and hosts may do both at once:
   event, and a crash rolls the flags back with the counts;
 * only processed events are folded: the pass's claims lock unprocessed
   ones, which a fold would otherwise make them skip;
-* each transaction changes the summary with one statement, its rows in key
-  order, so two transactions never wait for each other's rows in opposite
-  orders.
+* each transaction changes the summary once, its rows in key order, so
+  two transactions never wait for each other's rows in opposite orders.
 
 Readers (`mailman_bounces.app.queries.event_days`) count the summarized
 events from the summary and the others directly, in one statement.
@@ -37,6 +36,8 @@ FOLD_BATCH = 5000
 # How many events one step of a deletion locks and deletes at most (their
 # ids go in one IN list).
 DELETE_CHUNK = 5000
+# Summary rows per upsert statement (7 parameters each).
+UPSERT_ROWS = 1000
 
 _KEY_COLUMNS = tuple(getattr(BounceEvent, key) for key in SUMMARY_KEYS)
 # A summary row's key: the day, then SUMMARY_KEYS.
@@ -80,22 +81,25 @@ def _upsert(rows: list[dict]):
 
 @public
 def add_counts(deltas: Counter) -> None:
-    """Add `deltas` (key: number, negative to subtract) to the summary, in
-    one statement; rows left at zero are deleted."""
-    rows = [{'day': key[0], **dict(zip(SUMMARY_KEYS, key[1:])),
-             'events': number}
-            for key, number in _in_order(deltas) if number]
-    if not rows:
-        return
+    """Add `deltas` (key: number, negative to subtract) to the summary;
+    rows left at zero are deleted."""
+    ordered = [(key, number) for key, number in _in_order(deltas) if number]
     store = config.db.store
-    store.execute(_upsert(rows))
-    emptied = [key for key, number in _in_order(deltas) if number < 0]
-    if emptied:
-        # Only rows this transaction holds already: waiting for another's
-        # while holding these could deadlock.
-        store.execute(delete(EventDay).where(
-            tuple_(*(getattr(EventDay, c) for c in ('day', *SUMMARY_KEYS)))
-            .in_(emptied), EventDay.events == 0))
+    # A few statements of at most UPSERT_ROWS rows (SQLite takes 32,766
+    # parameters at most), still in key order.
+    for first in range(0, len(ordered), UPSERT_ROWS):
+        part = ordered[first:first + UPSERT_ROWS]
+        store.execute(_upsert([
+            {'day': key[0], **dict(zip(SUMMARY_KEYS, key[1:])),
+             'events': number} for key, number in part]))
+        emptied = [key for key, number in part if number < 0]
+        if emptied:
+            # Only rows this transaction holds already: waiting for
+            # another's while holding these could deadlock.
+            store.execute(delete(EventDay).where(
+                tuple_(*(getattr(EventDay, c)
+                         for c in ('day', *SUMMARY_KEYS))).in_(emptied),
+                EventDay.events == 0))
 
 
 def _foldable() -> ColumnElement[bool]:
@@ -136,8 +140,7 @@ def summarize(limit: int = FOLD_BATCH) -> int:
 
 
 @public
-def delete_events(*conditions: ColumnElement[bool],
-                  chunk: int = DELETE_CHUNK) -> int:
+def delete_events(*conditions: ColumnElement[bool]) -> int:
     """Delete the events matching `conditions` and take the summarized
     ones out of the summary, in the caller's transaction; how many were
     deleted.
@@ -154,7 +157,7 @@ def delete_events(*conditions: ColumnElement[bool],
         rows = store.execute(for_update(
             select(BounceEvent.id, BounceEvent.timestamp,
                    BounceEvent.summarized, *_KEY_COLUMNS)
-            .where(*conditions).limit(chunk), skip_locked=True)).all()
+            .where(*conditions).limit(DELETE_CHUNK), skip_locked=True)).all()
         if not rows:
             break
         deltas.subtract(_key(row) for row in rows if row.summarized)
@@ -162,7 +165,7 @@ def delete_events(*conditions: ColumnElement[bool],
             delete(BounceEvent)
             .where(BounceEvent.id.in_([row.id for row in rows]))
             .execution_options(synchronize_session=False)).rowcount
-        if len(rows) < chunk:
+        if len(rows) < DELETE_CHUNK:
             break
     add_counts(deltas)
     return deleted
