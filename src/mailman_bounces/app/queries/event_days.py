@@ -17,7 +17,7 @@ and skips only the rows of that day before it.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mailman.config import config
 from public import public
@@ -27,8 +27,15 @@ from mailman_bounces.app.event_summary import unsummarized
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.event_day import SUMMARY_KEYS, EventDay
 
-if TYPE_CHECKING:
-    from mailman_bounces.app.queries.events import EventFilter
+
+class EventFilter(Protocol):
+    """What is used here of an `events.EventFilter` (which imports this
+    module), besides its filter fields."""
+
+    since: datetime | None
+    until: datetime | None
+
+    def conditions(self, lookup: bool = True) -> list: ...
 
 # Filters the summary cannot answer (their own indexes count them fast).
 _DIRECT = ('list_id', 'email', 'domain', 'processed', 'outcome')
