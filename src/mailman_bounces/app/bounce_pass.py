@@ -45,7 +45,7 @@ from mailman_bounces.app.claims import (
     take_lease,
     take_turn,
 )
-from mailman_bounces.app.event_summary import summarize
+from mailman_bounces.app.event_summary import count_in, summarize
 from mailman_bounces.app.failover import fail_over
 from mailman_bounces.app.forged import summarise_forged
 from mailman_bounces.app.members import (
@@ -97,7 +97,7 @@ _EVENT_COLUMNS = (
     BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
     BounceEvent.timestamp, BounceEvent.kind, BounceEvent.severity,
     BounceEvent.reason, BounceEvent.context, BounceEvent.feedback_type,
-    BounceEvent.evidence)
+    BounceEvent.evidence, BounceEvent.summarized)
 
 
 @public
@@ -393,6 +393,17 @@ def _sympa_context(policies: dict[str, ListPolicy],
     return history, days
 
 
+def _summarize_processed(batch: _Batch, rows: list) -> list:
+    """Flag the events the batch processes as summarized, in the update
+    that marks them processed (which writes the rows anyway: a fold would
+    write each of them a second time); those the caller must count in the
+    summary (`count_in`)."""
+    for event_row in batch.event_rows:
+        event_row['summarized'] = True
+    done = {event_row['id'] for event_row in batch.event_rows}
+    return [row for row in rows if row.id in done and not row.summarized]
+
+
 @public
 def process_batch(now: datetime, report: PassReport, limit: int,
                   event_ids: list[int] | None = None) -> int:
@@ -429,7 +440,10 @@ def process_batch(now: datetime, report: PassReport, limit: int,
                               day_weights=weights.get(key))
         batch.score(policy, loaded[key], scored,
                     max(fact.event_id for fact in facts))
+    fresh = _summarize_processed(batch, rows)
     batch.apply()
+    # Last: the summary's rows are locked after all else the batch locks.
+    count_in(fresh)
     config.db.commit()
     processed = sum(len(facts) for facts in grouped.values())
     report.events += processed

@@ -9,8 +9,11 @@ runners and hosts may do both at once:
 * the rows are claimed with ``FOR UPDATE SKIP LOCKED`` (SQLite: one writer
   at a time), so two folds, or a fold and an eviction, never take the same
   event, and a crash rolls the flags back with the counts;
-* only processed events are folded: the pass's claims lock unprocessed
-  ones, which a fold would otherwise make them skip;
+* the pass's batches count the events they process (`count_in`) and set
+  their flags in the update that marks them processed (which writes the
+  rows anyway); the fold takes the other processed events (dismissed
+  after an outage, written in bulk, ...) and never unprocessed ones,
+  which the pass's claims lock and would skip while a fold held them;
 * each transaction changes the summary once, its rows in key order, so
   two transactions never wait for each other's rows in opposite orders.
 
@@ -102,6 +105,15 @@ def add_counts(deltas: Counter) -> None:
                 EventDay.events == 0))
 
 
+@public
+def count_in(rows) -> None:
+    """Count `rows` (events not summarized, with their timestamp and
+    SUMMARY_KEYS) in the summary; the caller sets their flags in the same
+    transaction, after any other lock it takes (see the module's
+    documentation)."""
+    add_counts(Counter(_key(row) for row in rows))
+
+
 def _foldable() -> ColumnElement[bool]:
     return and_(unsummarized(), BounceEvent.processed.is_(True))
 
@@ -121,7 +133,7 @@ def summarize_batch(limit: int = FOLD_BATCH) -> int:
         select(BounceEvent.id, BounceEvent.timestamp, *_KEY_COLUMNS)
         .where(_foldable()).limit(limit), skip_locked=True)).all()
     if rows:
-        add_counts(Counter(_key(row) for row in rows))
+        count_in(rows)
         store.execute(update(BounceEvent)
                       .where(BounceEvent.id.in_([row.id for row in rows]))
                       .values(summarized=True)
