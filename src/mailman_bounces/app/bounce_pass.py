@@ -9,9 +9,11 @@ One pass:
    those held by an outage freeze), load the members they are about and the
    lists' policies with a few set-based queries, let the pure policy decide
    (`mailman_bounces.policy.scoring`), write the results back with bulk
-   statements, and record the notices in the outbox;
-3. the processed events folded into the per-day summary of the events
-   (`mailman_bounces.app.event_summary`), in batches, each in one
+   statements, count the events in the per-day summary of the events, and
+   record the notices in the outbox;
+3. the processed events the batches did not count in the per-day summary
+   of the events (dismissed after an outage, loaded in bulk) folded into
+   it (`mailman_bounces.app.event_summary`), in batches, each in one
    transaction;
 4. again under the lease: re-checking members against lowered thresholds,
    unbounced probes, warnings and removals, the daily adoption of members
