@@ -41,6 +41,7 @@ def _write(rng: random.Random, first: datetime, number: int,
     are, as the test knows them."""
     from mailman.config import config
     from mailman.interfaces.bounce import BounceContext
+    from sqlalchemy import select
 
     from mailman_bounces.model.event import BounceEvent
     written = []
@@ -61,7 +62,11 @@ def _write(rng: random.Random, first: datetime, number: int,
         config.db.store.flush()
         written.append({**fields, 'id': event.id})
     commit()
-    return written
+    # As stored: MySQL's DATETIME keeps whole seconds (rounded).
+    stored = dict(config.db.store.execute(
+        select(BounceEvent.id, BounceEvent.timestamp)
+        .where(BounceEvent.id.in_([e['id'] for e in written]))).all())
+    return [{**event, 'timestamp': stored[event['id']]} for event in written]
 
 
 def _random_filter(rng: random.Random, first: datetime) -> dict:
@@ -250,7 +255,8 @@ def _another_runner():
     from mailman.config import config
     from sqlalchemy import create_engine, event
     from sqlalchemy.orm import scoped_session, sessionmaker
-    engine = create_engine(config.db.url)
+    # At the isolation level Mailman gives every runner's engine.
+    engine = create_engine(config.db.url, isolation_level='READ UNCOMMITTED')
 
     @event.listens_for(engine, 'connect')
     def _no_waiting(connection, record):

@@ -117,9 +117,15 @@ def day_counts(where: EventFilter, conditions: list
                       ).subquery()
     rows = config.db.store.execute(
         select(parts.c.day, func.sum(parts.c.events))
-        .group_by(parts.c.day).order_by(parts.c.day.desc())).all()
-    # sum() of counts is a decimal on PostgreSQL.
-    return [(day, int(number)) for day, number in rows if number]
+        .group_by(parts.c.day)).all()
+    # sum() of counts is a decimal on PostgreSQL; MySQL gives the days of
+    # a union with literal dates as text.
+    return sorted(((_date(day), int(number)) for day, number in rows
+                   if number), reverse=True)
+
+
+def _date(day: date | str) -> date:
+    return date.fromisoformat(day) if isinstance(day, str) else day
 
 
 @public
