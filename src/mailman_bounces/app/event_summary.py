@@ -108,9 +108,9 @@ def add_counts(deltas: Counter) -> None:
 @public
 def count_in(rows) -> None:
     """Count `rows` (events not summarized, with their timestamp and
-    SUMMARY_KEYS) in the summary; the caller sets their flags in the same
-    transaction, after any other lock it takes (see the module's
-    documentation)."""
+    SUMMARY_KEYS) in the summary.  The caller holds the events and sets
+    their flags in the same transaction; it locks nothing else after this
+    (the summary's rows are locked last: see the module's documentation)."""
     add_counts(Counter(_key(row) for row in rows))
 
 
