@@ -23,11 +23,19 @@ Results (p50, p95, p99 in ms) go to bench/results/rest-LABEL.{txt,json};
                                                     # a tiny trial run
     python bench/rest_bench.py --explain --label after  # the plans
     python bench/rest_bench.py table before after   # an RST table
+    python bench/rest_bench.py --database mine --only members,stats
+                        # only some rows, on a copy of the site
 
-The site is built in a database of its own (``mbbench_rest_<events>``, or
-``--database NAME``) on the PostgreSQL server of MAILMAN_BOUNCES_PG_URL and
-kept: later runs with the same sizes reuse it (``--rebuild`` to start
-again).  The plugin's
+The rows are grouped: ``events`` (every filter of the events listing and
+``events/<id>``), ``members`` and ``stats``; core's own ``system/versions``
+is always timed, as the baseline of the run.
+
+The site is built in a database of its own (``mbbench_rest_<events>``) on
+the PostgreSQL server of MAILMAN_BOUNCES_PG_URL and kept: later runs with
+the same sizes reuse it (``--rebuild`` to start again).  ``--database``
+names another one instead, e.g. a copy of it (``CREATE DATABASE ... TEMPLATE
+mbbench_rest_<events>``), so that a change can be tried without touching
+the site others measure.  The plugin's
 migrations run when the REST server starts, so a site built before a
 migration gets it then.
 """
@@ -78,6 +86,10 @@ def list_id(index: int) -> str:
 
 def email_of(member: int) -> str:
     return f'member{member}@d{member % DOMAINS}.example.org'
+
+
+# The groups of timed requests (--only).
+GROUPS = ('events', 'members', 'stats')
 
 
 def database_url(name: str) -> str:
@@ -290,7 +302,8 @@ def _filters(members: int, today: datetime) -> list[tuple[str, dict]]:
     ]
 
 
-def measure(repeat: int, members: int) -> list[dict]:
+def measure(repeat: int, members: int,
+            groups: tuple[str, ...] = GROUPS) -> list[dict]:
     import requests
     session = requests.Session()
     session.auth = AUTH
@@ -313,6 +326,21 @@ def measure(repeat: int, members: int) -> list[dict]:
     # What any request costs on this server: core's smallest resource.
     rows = [timed('core: system/versions', 'system/versions',
                   base.split('plugins/')[0])]
+    if 'events' in groups:
+        rows += _measure_events(session, timed, base, members)
+    if 'members' in groups:
+        rows += _measure_members(session, timed, base)
+    if 'stats' in groups:
+        for days in (7, 90):
+            rows.append(timed(f'stats list_id, {days} days',
+                              'stats?' + urlencode(
+                                  {'list_id': list_id(42 * LISTS // 100),
+                                   'days': days})))
+    return rows
+
+
+def _measure_events(session, timed, base: str, members: int) -> list[dict]:
+    rows = []
     today = datetime.now()
     for name, query in _filters(members, today):
         first = session.get(base + 'events?' + urlencode(query),
@@ -326,22 +354,25 @@ def measure(repeat: int, members: int) -> list[dict]:
                               {**query, 'page': pages // 2 + 1})))
     event_id = first['entries'][0]['id'] if first['entries'] else 1
     rows.append(timed('events/<id>', f'events/{event_id}'))
+    return rows
+
+
+def _measure_members(session, timed, base: str) -> list[dict]:
+    rows = []
     members_path = f'lists/{list_id(42 * LISTS // 100)}/members'
     first = session.get(base + members_path, timeout=300).json()
     pages = max(1, -(-first['total_size'] // max(1, len(first['entries']))))
     rows.append(timed('lists/<list>/members (first page)', members_path))
     rows.append(timed(f'lists/<list>/members (page {pages // 2 + 1}/'
                       f'{pages})', f'{members_path}?page={pages // 2 + 1}'))
-    for days in (7, 90):
-        rows.append(timed(f'stats list_id, {days} days', 'stats?' + urlencode(
-            {'list_id': list_id(42 * LISTS // 100), 'days': days})))
     return rows
 
 
 # --------------------------------------------------------------------------
 # The plans the measured requests rely on.
 
-def explain(config_path: str, members: int) -> str:
+def explain(config_path: str, members: int,
+            groups: tuple[str, ...] = GROUPS) -> str:
     """EXPLAIN ANALYZE of every SELECT the events, members and stats
     queries send, as the plugin sends them (run in a worker process)."""
     from mailman.config import config
@@ -364,7 +395,8 @@ def explain(config_path: str, members: int) -> str:
     sa_event.listen(engine, 'before_cursor_execute', record)
     today = datetime.now()
     calls = []
-    for name, query in _filters(members, today):
+    for name, query in (_filters(members, today)
+                        if 'events' in groups else ()):
         values = {key: _converted(key, value)
                   for key, value in query.items()}
         total = find_events(event_filter(values), 1, 1).total_size
@@ -373,9 +405,15 @@ def explain(config_path: str, members: int) -> str:
             calls.append((f'events {name} page {page}',
                           lambda v=values, p=page: find_events(
                               event_filter(v), DEFAULT_COUNT, p)))
-    calls.append(('members first page', lambda: find_members(
-        list_id(42 * LISTS // 100), count=DEFAULT_COUNT, page=1)))
-    for days in (7, 90):
+    if 'members' in groups:
+        the_list = list_id(42 * LISTS // 100)
+        total = find_members(the_list, count=1, page=1).total_size
+        middle = max(1, -(-total // DEFAULT_COUNT)) // 2 + 1
+        for page in (1, middle):
+            calls.append((f'members page {page}',
+                          lambda p=page: find_members(
+                              the_list, count=DEFAULT_COUNT, page=p)))
+    for days in ((7, 90) if 'stats' in groups else ()):
         calls.append((f'stats {days} days', lambda d=days: event_stats(
             stats_filter({'list_id': list_id(42 * LISTS // 100),
                           'days': d}, today))))
@@ -432,9 +470,19 @@ def comparison(labels: list[str]) -> str:
     return '\n'.join([*lines, rule])
 
 
+def _groups(value: str) -> tuple[str, ...]:
+    groups = tuple(group.strip() for group in value.split(','))
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f'unknown groups {", ".join(sorted(unknown))}; '
+            f'choose from {", ".join(GROUPS)}')
+    return groups
+
+
 def worker(args) -> None:
     if args.explain:
-        print(explain(args.config, args.members))
+        print(explain(args.config, args.members, args.only))
         return
     result = build(args.config, args.events, args.members)
     print(json.dumps(result))
@@ -452,16 +500,21 @@ def main() -> None:
     parser.add_argument('--repeat', type=int, default=40)
     parser.add_argument('--label', default='current')
     parser.add_argument('--rebuild', action='store_true')
-    parser.add_argument('--database',
-                        help='the database of the site (default: '
-                             'mbbench_rest_EVENTS), e.g. a copy made with '
-                             'CREATE DATABASE ... TEMPLATE mbbench_rest_EVENTS')
     parser.add_argument('--port', type=int, default=8011)
+    parser.add_argument('--database',
+                        help='the site\'s database (default: '
+                        'mbbench_rest_EVENTS)')
+    parser.add_argument('--only', type=_groups, default=GROUPS,
+                        help='time only these groups of requests, '
+                        f'comma-separated ({", ".join(GROUPS)})')
     parser.add_argument('--explain', action='store_true',
                         help='write the query plans instead (to the output)')
     parser.add_argument('--output', type=Path,
                         help='where to write the results (JSON)')
     args = parser.parse_args()
+    # Mailman's initialize() also reads this configuration, which the test
+    # suite sets: inherited, it put the site into the tests' database.
+    os.environ.pop('MAILMAN_EXTRA_TESTING_CFG', None)
     if args.mode == 'worker':
         worker(args)
         return
@@ -490,7 +543,8 @@ def main() -> None:
     if args.explain:
         result = subprocess.run(
             [sys.executable, __file__, 'worker', '--explain', '--config',
-             str(config_path), '--members', str(args.members)],
+             str(config_path), '--members', str(args.members),
+             '--only', ','.join(args.only)],
             capture_output=True, text=True, check=False, cwd=ROOT)
         if result.returncode != 0:
             raise SystemExit(result.stdout + result.stderr)
@@ -502,7 +556,7 @@ def main() -> None:
         # The migrations ran at start-up; statistics for the planner.
         vacuum(url)
         print(f"{'request':40} {'p50':>8} {'p95':>8} {'p99':>8}  (ms)")
-        rows = measure(args.repeat, args.members)
+        rows = measure(args.repeat, args.members, args.only)
     finally:
         server.terminate()
         server.wait(30)

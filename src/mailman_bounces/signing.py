@@ -14,6 +14,14 @@ whatever the member's address is.  ``expiry`` is a day number (days since
 kind and id and expiry, truncated to `MAC_CHARS` base32 characters
 (80 bits).
 
+Where ``LIST-bounces+`` leaves too little room for that token within RFC
+5321's 64 octets (4.5.3.1.1: MTAs may refuse a longer local part), the
+*compact* token (version `COMPACT`) has the same parts but a MAC cut to what
+fits, down to `MIN_MAC_CHARS` (50 bits: every guess costs a forger a
+bounce, and bursts of forged ones are reported); its MAC's length is signed
+too, so a longer MAC cannot be cut down into a valid shorter one.
+`fit_token` picks the token that fits, or none.
+
 A token can be checked only by whoever holds the key: a bounce that comes
 back to a valid token is *verified* evidence; one that comes to something
 that looks like a token but whose MAC, key or expiry is wrong is *forged*.
@@ -36,11 +44,13 @@ from dataclasses import dataclass
 from datetime import date
 
 __all__ = [
+    'COMPACT',
     'EVIDENCE',
     'FORGED',
     'KINDS',
     'MAC_CHARS',
     'MEMBER_DELIVERY',
+    'MIN_MAC_CHARS',
     'PROBE',
     'TRACKED_DELIVERY',
     'UNVERIFIED',
@@ -48,6 +58,7 @@ __all__ = [
     'Token',
     'check',
     'day_number',
+    'fit_token',
     'from_base32',
     'make_token',
     'parse',
@@ -57,6 +68,9 @@ __all__ = [
 
 VERSION = 'a'
 MAC_CHARS = 16          # 16 base32 characters: 80 bits
+# The compact token's version, and the shortest MAC it may have.
+COMPACT = 'b'
+MIN_MAC_CHARS = 10      # 50 bits
 # What a token's kind letter names: the ident is a member's id (their
 # delivery, their probe) or the id of one recipient's copy of a tracked post
 # (`mailman_bounces.model.tracking`).
@@ -122,11 +136,13 @@ class Token:
 
 
 def _mac(secret: bytes, list_id: str, key_id: int, kind: str, ident: int,
-         expiry: int) -> str:
-    signed = f'{VERSION}|{key_id}|{list_id.lower()}|{kind}{ident}|{expiry}'
+         expiry: int, version: str = VERSION, size: int = MAC_CHARS) -> str:
+    # A compact token signs its MAC's length too; a standard token signs
+    # what it always did, so that tokens out in the world still verify.
+    prefix = version if version == VERSION else f'{version}{size}'
+    signed = f'{prefix}|{key_id}|{list_id.lower()}|{kind}{ident}|{expiry}'
     digest = hmac.new(secret, signed.encode('utf-8'), hashlib.sha256)
-    return base64.b32encode(digest.digest()).decode('ascii').lower()[
-        :MAC_CHARS]
+    return base64.b32encode(digest.digest()).decode('ascii').lower()[:size]
 
 
 def make_token(secret: bytes, key_id: int, list_id: str, kind: str,
@@ -138,6 +154,22 @@ def make_token(secret: bytes, key_id: int, list_id: str, kind: str,
     expiry = day_number(expires)
     return Token(key_id, kind, ident, expiry,
                  _mac(secret, list_id, key_id, kind, ident, expiry)).text()
+
+
+def fit_token(secret: bytes, key_id: int, list_id: str, kind: str,
+              ident: int, expires: date, room: int) -> str | None:
+    """`make_token`'s token if it has at most `room` characters, else the
+    compact token with the longest MAC that fits; None if none fits."""
+    token = make_token(secret, key_id, list_id, kind, ident, expires)
+    if len(token) <= room:
+        return token
+    size = MAC_CHARS - (len(token) - room)
+    if size < MIN_MAC_CHARS:
+        return None
+    expiry = day_number(expires)
+    return Token(key_id, kind, ident, expiry,
+                 _mac(secret, list_id, key_id, kind, ident, expiry, COMPACT,
+                      size), COMPACT).text()
 
 
 def parse(text: str) -> Token | None:
@@ -155,11 +187,14 @@ def check(token: Token, list_id: str, keys: Mapping[int, bytes],
     """`VERIFIED` if `token` was made with one of `keys` (by key id) for
     `list_id` and has not expired on `today`; `FORGED` otherwise."""
     secret = keys.get(token.key_id)
-    if (secret is None or token.version != VERSION
-            or token.kind not in KINDS):
+    size = len(token.mac)
+    if secret is None or token.kind not in KINDS or not (
+            token.version == VERSION and size == MAC_CHARS
+            or token.version == COMPACT
+            and MIN_MAC_CHARS <= size < MAC_CHARS):
         return FORGED
     expected = _mac(secret, list_id, token.key_id, token.kind, token.ident,
-                    token.expiry)
+                    token.expiry, token.version, size)
     if not hmac.compare_digest(expected, token.mac):
         return FORGED
     if token.expiry < day_number(today):

@@ -46,6 +46,7 @@ from mailman_bounces.model.hooks import (
     CallbackEndpoint,
     SiteCallbackDisabled,
 )
+from mailman_bounces.model.notice import Notice
 
 log = logging.getLogger('mailman.bounce')
 
@@ -199,14 +200,18 @@ NOTICE_EVENTS = {
 
 
 @public
-def enqueue_for_notice(kind: str, list_id: str | None, email: str | None,
-                       key: str, data: dict[str, Any]) -> None:
-    """Queue the callback a notice stands for, if any."""
-    event_type = NOTICE_EVENTS.get(kind)
+def enqueue_for_notice(notice: Notice, data: dict[str, Any]) -> None:
+    """Queue the callback `notice` stands for, if any: called by its
+    handler once it is sent, in the transaction marking it sent (a receiver
+    told 'member.warned' takes it that the member was sent a warning; a
+    warning queued and then not sent, the member re-enabled meanwhile, is
+    not one).  Keyed by the notice: carried out again, it queues nothing
+    new."""
+    event_type = NOTICE_EVENTS.get(notice.kind)
     if event_type is None:
         return
-    enqueue(event_type, key, list_id,
-            {'list_id': list_id, 'email': email, **data})
+    enqueue(event_type, f'notice:{notice.id}', notice.list_id,
+            {'list_id': notice.list_id, 'email': notice.email, **data})
 
 
 # Delivery.

@@ -48,6 +48,7 @@ from mailman_bounces.app.signing import (
     SIGNATURE_HEADER,
     OneKeyPerDelivery,
     ensure_key,
+    local_part_fits,
     signed_address,
     token_of,
 )
@@ -74,17 +75,24 @@ class SignedDeliver(OneKeyPerDelivery, Deliver):
         # IndividualDelivery looked the member up already.
         member = msgdata.get('member')
         if member is None:
-            # Not (or no longer) a member: core's unsigned VERP.
+            # Not (or no longer) a member: core's unsigned VERP (as when
+            # the list's name leaves no room for a signed one).
             return None
         return signed_address(mlist, MEMBER_DELIVERY, member.id,
                               DELIVERY_LIFETIME, self.signing_key)
 
     def _get_sender(self, mlist, msg, msgdata):
-        if msgdata.get('verp', False):
-            signed = msgdata.get('_bounces_signed_sender')
-            if signed:
-                return signed
-        return super()._get_sender(mlist, msg, msgdata)
+        core = super()._get_sender(mlist, msg, msgdata)
+        if not msgdata.get('verp', False):
+            return core
+        signed = msgdata.get('_bounces_signed_sender')
+        if signed:
+            return signed
+        if msgdata.get('member') is not None and not local_part_fits(core):
+            # No signed return path fits the list's name, nor core's VERP
+            # the member's address: core's return path without VERP.
+            return mlist.bounces_address
+        return core
 
     def sign(self, mlist, msg, msgdata) -> None:
         """Callback run on each recipient's copy before it is sent."""
@@ -101,7 +109,8 @@ class SignedDeliver(OneKeyPerDelivery, Deliver):
 class SignedCopies(DecoratingMixin, ARCSigningMixin, BaseDelivery):
     """The message decorated and ARC-signed once, as core's bulk delivery
     does, then sent to each recipient alone from their signed address
-    (core's list-bounces address for one who is not a member)."""
+    (core's list-bounces address for one who is not a member, or when the
+    list's name leaves no room for a signed one)."""
 
     def _get_sender(self, mlist, msg, msgdata):
         return (msgdata.get('_bounces_signed_sender')

@@ -27,7 +27,12 @@ from public import public
 from mailman_bounces.app.classify import REGISTERED_KINDS, safe_detect
 from mailman_bounces.app.matching import affected_members
 from mailman_bounces.app.processor import Registration
-from mailman_bounces.app.rules import message_facts, recipient_facts, rules_for
+from mailman_bounces.app.rules import (
+    message_facts,
+    recipient_facts,
+    rule_columns,
+    rules_for,
+)
 from mailman_bounces.app.store import (
     FINGERPRINT_KEY,
     RAW_KEY,
@@ -50,7 +55,6 @@ from mailman_bounces.detect.tracking import (
     TrackingReport,
     parse_report,
 )
-from mailman_bounces.policy.rules import apply_rules
 from mailman_bounces.signing import VERIFIED
 
 log = logging.getLogger('mailman.bounce')
@@ -197,19 +201,13 @@ def _ruled(list_id: str, msg: Message,
     if not rules:
         return registrations
     shared = message_facts(msg)
+    where = (msg.get('message-id') or 'n/a').strip()
     kept = []
     for registration in registrations:
-        outcome = apply_rules(
-            rules, recipient_facts(shared, registration.recipient))
-        if outcome.rule is not None:
-            log.info('%s: rule %s (%s) for %s on %s',
-                     (msg.get('message-id') or 'n/a').strip(),
-                     outcome.rule.name, outcome.rule.effect,
-                     registration.email, list_id)
-        if not outcome.registered:
-            continue
-        if outcome.rule is not None:
-            registration.changes = outcome.changes
-            registration.rule = outcome.rule.name
-        kept.append(registration)
+        columns = rule_columns(
+            rules, recipient_facts(shared, registration.recipient),
+            registration.email, list_id, where)
+        if columns is not None:
+            registration.ruled = columns
+            kept.append(registration)
     return kept

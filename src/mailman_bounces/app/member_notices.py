@@ -23,6 +23,7 @@ from mailman.model.member import Member
 from public import public
 from zope.interface import implementer
 
+from mailman_bounces.app.callbacks import enqueue_for_notice
 from mailman_bounces.app.notice_mail import event_values, notice_values
 from mailman_bounces.app.reenable_tokens import issue_token
 from mailman_bounces.app.templates import render
@@ -86,6 +87,7 @@ class WarningNotice:
                                language)
         msg.send(mlist,
                  verp=as_boolean(config.mta.verp_personalized_deliveries))
+        enqueue_for_notice(notice, data)
         log.info('Disabled-delivery warning %s sent to %s on %s',
                  values['warning_number'], email, mlist.list_id)
 

@@ -28,7 +28,6 @@ from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import and_, select, update
 
-from mailman_bounces.app.callbacks import enqueue_for_notice
 from mailman_bounces.app.claims import for_update, serialize_writers
 from mailman_bounces.app.notice_batch import NoticeBatch
 from mailman_bounces.app.notice_handlers import handler_for
@@ -56,12 +55,6 @@ def queue_notice(kind: NoticeKind | str, list_id: str | None = None,
         'list_id': list_id, 'email': email, 'member_id': member_id,
         'event_id': event_id, 'data': json.dumps(data, default=str),
         'dedup_key': dedup_key, 'attempts': 0}])
-    # The callback the notice stands for, in the same transaction; keyed
-    # like the notice, so recording it again queues nothing new.
-    key = '\0'.join(str(part) for part in (
-        kind, list_id, email, member_id, event_id,
-        dedup_key or created.isoformat()))
-    enqueue_for_notice(NoticeKind(kind).value, list_id, email, key, data)
 
 
 # Notices carried out per transaction.

@@ -34,7 +34,9 @@ from mailman_bounces.app.settings import policy_for
 from mailman_bounces.app.signing import (
     PROBE_MARGIN,
     SIGNATURE_HEADER,
+    address_with,
     signed_address,
+    signed_token,
     token_of,
 )
 from mailman_bounces.interfaces.notice import (
@@ -61,7 +63,10 @@ def send_probe(mlist, member, msg=None) -> str:
         'sender_email': email, 'address': email, 'email': email,
         'owneraddr': mlist.owner_address}))
     lifetime = policy_for(mlist).probe_wait + PROBE_MARGIN
-    sender = signed_address(mlist, PROBE, member.id, lifetime)
+    # Core's probe return path (a 40-character token) would be longer
+    # still: where no signed one fits, the standard one all the same.
+    sender = signed_address(mlist, PROBE, member.id, lifetime) or (
+        address_with(mlist, signed_token(mlist, PROBE, member.id, lifetime)))
     with _.using(language.code):
         subject = _('${mlist.display_name} mailing list probe message')
     probe = UserNotification(email, sender, subject, lang=language)

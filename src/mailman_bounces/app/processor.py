@@ -77,9 +77,9 @@ class Registration:
     # What the bounce rests on (`mailman_bounces.signing.EVIDENCE`); None
     # for in-process callers of the interface (see `event_row`).
     evidence: str | None = None
-    # What a classification rule changed (event columns), and its name.
-    changes: dict[str, Any] | None = None
-    rule: str | None = None
+    # The event columns a classification rule set, its name included
+    # (`mailman_bounces.app.rules.rule_columns`).
+    ruled: dict[str, Any] | None = None
 
 
 @dataclass
@@ -109,8 +109,7 @@ def _prepare(registration: Registration, max_size: int | None) -> _Prepared:
                     context, fingerprint=digest, stored_message_id=None,
                     evidence=registration.evidence,
                     **event_columns(report, recipient))
-    if registration.rule is not None:
-        row.update(registration.changes or {}, rule=registration.rule)
+    row.update(registration.ruled or {})
     message = None if max_size is None else stored_message_row(
         msg, content, digest, max_size, (msgdata or {}).get('original_size'))
     return _Prepared(row, message)

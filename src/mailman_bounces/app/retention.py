@@ -23,6 +23,7 @@ from mailman_bounces.app.event_summary import delete_events
 from mailman_bounces.app.settings import list_retentions
 from mailman_bounces.config import site_config
 from mailman_bounces.database.planner import not_for_lookup
+from mailman_bounces.esp.sns import seen_kept
 from mailman_bounces.model.event import BounceEvent, StoredBounce
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.hooks import Callback, WebhookSeen
@@ -72,7 +73,11 @@ def _evict_hook_memory(now: datetime, kept: timedelta) -> None:
     window = site_config().webhooks.window
     tokens = _delete(delete(WebhookSeen).where(
         WebhookSeen.kind == 'token', WebhookSeen.received < now - 2 * window))
-    seen = _delete(delete(WebhookSeen).where(WebhookSeen.received < now - kept))
+    # Never before a replayed SNS message is refused by its age: a short
+    # retention would let it in again.
+    ids_kept = max(kept, seen_kept(window))
+    seen = _delete(delete(WebhookSeen).where(
+        WebhookSeen.received < now - ids_kept))
     sent = _delete(delete(Callback).where(
         Callback.state == 'delivered', Callback.created < now - kept))
     if tokens + seen + sent:

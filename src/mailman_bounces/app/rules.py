@@ -3,12 +3,15 @@
 The rules themselves (checking, matching) are pure
 (`mailman_bounces.policy.rules`); this module keeps the lists' rules in
 the database and hands the facts of a bounce to them, between detection
-and registration (`mailman_bounces.app.intake`).
+and registration: `rule_columns` is the one place a bounce recipient meets
+the rules, whether the bounce came by mail (`mailman_bounces.app.intake`)
+or from an ESP's webhook (`mailman_bounces.app.webhooks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from email.message import Message
 from email.utils import parseaddr
 from typing import Any
@@ -30,6 +33,8 @@ from mailman_bounces.policy.rules import (
     apply_rules,
     make_rule,
 )
+
+log = logging.getLogger('mailman.bounce')
 
 # Text parts read for the ``text`` field, at most.
 _MAX_PARTS = 20
@@ -119,6 +124,24 @@ def recipient_facts(shared: Mapping[str, str | None],
             'diagnostic': getattr(recipient, 'diagnostic', None),
             'status': getattr(recipient, 'status', None),
             'remote_mta': getattr(recipient, 'remote_mta', None)}
+
+
+@public
+def rule_columns(rules: Sequence[Rule], facts: Mapping[str, str | None],
+                 email: str, list_id: str, where: str
+                 ) -> dict[str, str] | None:
+    """The event columns the first of `rules` matching `facts` sets on the
+    event of one recipient (`email`) of a bounce, with the rule's name;
+    ``{}`` when none matches, None when the rule says it is not a bounce.
+    A match is logged, `where` naming the bounce."""
+    outcome = apply_rules(rules, facts)
+    if outcome.rule is None:
+        return {}
+    log.info('%s: rule %s (%s) for %s on %s', where, outcome.rule.name,
+             outcome.rule.effect, email, list_id)
+    if not outcome.registered:
+        return None
+    return {**outcome.changes, 'rule': outcome.rule.name}
 
 
 @public

@@ -21,13 +21,16 @@ from mailman.model.member import Member
 from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
+from mailman_bounces.database.locking import creation_lock
 from mailman_bounces.model.tracking import TrackedDelivery
 from mailman_bounces.model.verp_key import VerpKey
 from mailman_bounces.signing import (
     FORGED,
     TRACKED_DELIVERY,
     check,
+    fit_token,
     make_token,
     parse,
     unwrap,
@@ -43,20 +46,37 @@ PROBE_MARGIN = timedelta(days=2)
 # The header carrying the signed token on the copies the plugin signs, so
 # that an abuse report returning the message can be verified.
 SIGNATURE_HEADER = 'X-Mailman-Bounces-Token'
+# RFC 5321 4.5.3.1.1: the longest local part every MTA must take.
+MAX_LOCAL_PART = 64
 
 
 @public
-def ensure_key() -> VerpKey:
-    """The key that signs now, made if there is none yet."""
-    store = config.db.store
-    key = store.execute(
-        select(VerpKey).where(VerpKey.retires.is_(None))
-        .order_by(VerpKey.id.desc()).limit(1)).scalar_one_or_none()
-    if key is None:
-        key = VerpKey(secret=secrets.token_hex(32), created=now())
-        store.add(key)
-        store.flush()
-        log.info('mailman-bounces: VERP signing key %d made', key.id)
+def ensure_key(store: Session | None = None) -> VerpKey:
+    """The key that signs now, made if there is none yet (in the
+    transaction of `store`, by default Mailman's)."""
+    store = store or config.db.store
+    return _signing_key(store) or _first_key(store)
+
+
+def _signing_key(store: Session, locking: bool = False) -> VerpKey | None:
+    query = (select(VerpKey).where(VerpKey.retires.is_(None))
+             .order_by(VerpKey.id.desc()).limit(1))
+    if locking:
+        query = query.with_for_update()
+    return store.execute(query).scalar_one_or_none()
+
+
+def _first_key(store: Session) -> VerpKey:
+    # Runners and hosts starting at once all find no key: without the lock
+    # each made a "first" one, a secret more that verified until the next
+    # rotation.  Under it, the second one in finds the first one's key.
+    with creation_lock(store, 'verp_key', VerpKey.__tablename__):
+        key = _signing_key(store, locking=True)
+        if key is None:
+            key = VerpKey(secret=secrets.token_hex(32), created=now())
+            store.add(key)
+            store.flush()
+            log.info('mailman-bounces: VERP signing key %d made', key.id)
     return key
 
 
@@ -100,14 +120,74 @@ def _bounces_mailbox(mlist: Any) -> tuple[str, str]:
 
 @public
 def signed_address(mlist: Any, kind: str, ident: int,
-                   lifetime: timedelta, key: VerpKey | None = None) -> str:
+                   lifetime: timedelta, key: VerpKey | None = None
+                   ) -> str | None:
     """The signed return path naming `kind` `ident` on `mlist`, signed
-    with `key` (by default the key that signs now)."""
+    with `key` (by default the key that signs now).
+
+    Compact if the standard one's local part would be over
+    `MAX_LOCAL_PART`.  None if no signed one fits but the list's plain
+    bounces address does: the caller falls back to core's return paths.
+    If not even that fits (a list name over 55 characters), every return
+    path is over the limit: the standard signed one, verified at least.
+    The last two are logged.
+    """
     key = key or ensure_key()
-    token = make_token(bytes.fromhex(key.secret), key.id, mlist.list_id,
-                       kind, ident, (now() + lifetime).date())
+    local = _bounces_mailbox(mlist)[0]
+    secret, expires = bytes.fromhex(key.secret), (now() + lifetime).date()
+    token = fit_token(secret, key.id, mlist.list_id, kind, ident, expires,
+                      MAX_LOCAL_PART - len(local) - 1)
+    if token is not None:
+        return address_with(mlist, token)
+    core_fits = len(local.encode()) <= MAX_LOCAL_PART
+    _too_long(mlist, local, core_fits)
+    if core_fits:
+        return None
+    return address_with(mlist, make_token(secret, key.id, mlist.list_id,
+                                          kind, ident, expires))
+
+
+@public
+def local_part_fits(address: str) -> bool:
+    """Whether the local part of `address` is within `MAX_LOCAL_PART`."""
+    return len(address.rpartition('@')[0].encode()) <= MAX_LOCAL_PART
+
+
+@public
+def address_with(mlist: Any, token: str) -> str:
+    """The list's bounces address carrying `token`, however long."""
     local, domain = _bounces_mailbox(mlist)
     return f'{local}+{token}@{domain}'
+
+
+@public
+def signed_token(mlist: Any, kind: str, ident: int, lifetime: timedelta,
+                 key: VerpKey | None = None) -> str:
+    """The standard signed token naming `kind` `ident` on `mlist`, for
+    where no length limit applies (a header, a DSN envelope id)."""
+    key = key or ensure_key()
+    return make_token(bytes.fromhex(key.secret), key.id, mlist.list_id,
+                      kind, ident, (now() + lifetime).date())
+
+
+# The lists whose names were logged as too long for a signed return path:
+# once per list and process, not once per copy of every post.
+_logged_too_long: set[str] = set()
+
+
+def _too_long(mlist: Any, local: str, core_fits: bool) -> None:
+    if mlist.list_id in _logged_too_long:
+        return
+    _logged_too_long.add(mlist.list_id)
+    instead = ("its deliveries go from core's return paths (its VERP, or "
+               'the plain bounces address: bounces unverified), its probes '
+               'from the longer signed one' if core_fits else
+               'not even its plain bounces address: its mail goes from the '
+               'standard signed ones, verified at least')
+    log.warning('mailman-bounces: %s: no signed return path fits in %d '
+                'octets after %s+ (RFC 5321 4.5.3.1.1); %s; a shorter '
+                'list name would fix it', mlist.list_id, MAX_LOCAL_PART,
+                local, instead)
 
 
 @public

@@ -37,8 +37,9 @@ from mailman_bounces.app.signing import (
     DELIVERY_LIFETIME,
     SIGNATURE_HEADER,
     OneKeyPerDelivery,
+    address_with,
     signed_address,
-    token_of,
+    signed_token,
 )
 from mailman_bounces.app.store import message_id_of
 from mailman_bounces.model.tracking import TrackedDelivery, TrackedPost
@@ -124,14 +125,20 @@ class TrackedDeliver(OneKeyPerDelivery, Deliver):
     def track(self, mlist, msg, msgdata) -> None:
         """Callback run on each recipient's copy before it is sent."""
         delivery = self._deliveries[msgdata['recipient']]
-        sender = signed_address(mlist, TRACKED_DELIVERY, delivery.id,
+        signed = signed_address(mlist, TRACKED_DELIVERY, delivery.id,
                                 DELIVERY_LIFETIME, self.signing_key)
-        msgdata['_bounces_tracked_sender'] = sender
+        # The envelope id and the header have no 64-octet limit: they
+        # carry the standard token even where the return path cannot (the
+        # list's name too long), so that DSNs are still matched.
+        token = signed_token(mlist, TRACKED_DELIVERY, delivery.id,
+                             DELIVERY_LIFETIME, self.signing_key)
+        msgdata['_bounces_tracked_sender'] = signed or mlist.bounces_address
+        msgdata['_bounces_tracked_token'] = token
         del msg[SIGNATURE_HEADER]
-        msg[SIGNATURE_HEADER] = token_of(sender)
+        msg[SIGNATURE_HEADER] = token
         if self._mode == 'mdn':
             del msg[MDN_HEADER]
-            msg[MDN_HEADER] = sender
+            msg[MDN_HEADER] = signed or address_with(mlist, token)
 
     def _get_sender(self, mlist, msg, msgdata):
         return msgdata['_bounces_tracked_sender']
@@ -139,7 +146,7 @@ class TrackedDeliver(OneKeyPerDelivery, Deliver):
     def _deliver_to_recipients(self, mlist, msg, msgdata, recipients):
         [recipient] = recipients
         delivery = self._deliveries[recipient]
-        token = token_of(msgdata['_bounces_tracked_sender'])
+        token = msgdata['_bounces_tracked_token']
         self._connection.options = (
             (*MAIL_OPTIONS, f'ENVID={token}'),
             (NOTIFY, f'ORCPT=rfc822;{xtext(recipient)}'))

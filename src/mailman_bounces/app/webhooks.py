@@ -2,13 +2,16 @@
 
 The `bouncehook` runner hands every POST to `accept`, which answers with
 the HTTP status the ESP should see: 200 for stored or deliberately ignored,
-400 for malformed, 401 for unverifiable (logged without the body), 404 for
+400 for malformed, 401 for unverifiable or for a signed time outside the
+window (a replay; logged without the body, with the reason), 404 for
 an unknown endpoint, 503 when the database cannot store (the ESP retries).
 
 Each notification becomes a bounce event like a bounce message's, with the
-provider's event id; the id is recorded in ``bounces_webhook_seen`` under a
-unique constraint, and the event's fingerprint is derived from it, so a
-retried or replayed notification is stored once.  The periodic pass then
+provider's event id, after the site's and the list's classification rules
+(as a message's recipient: its diagnostic, status and remote MTA; it has
+no text part or sender); the id is recorded in ``bounces_webhook_seen``
+under a unique constraint, and the event's fingerprint is derived from it,
+so a retried or replayed notification is stored once.  The periodic pass then
 treats these events like any other: weights decide what counts against the
 member (DMARC, blocks and suppression answers weigh 0 unless the list says
 otherwise), complaints follow the list's complaint_action.
@@ -20,6 +23,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC
+from functools import cache
 
 from mailman.config import config
 from mailman.interfaces.bounce import BounceContext
@@ -31,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from zope.component import getUtility
 
 from mailman_bounces.app.callbacks import enqueue_for_events
+from mailman_bounces.app.rules import recipient_facts, rule_columns, rules_for
 from mailman_bounces.config import site_config
 from mailman_bounces.database.upsert import insert_ignoring_duplicates
 from mailman_bounces.esp import (
@@ -38,6 +43,7 @@ from mailman_bounces.esp import (
     HookRequest,
     Malformed,
     Parsed,
+    Stale,
     Unverified,
     provider,
 )
@@ -82,6 +88,10 @@ def accept(provider_name: str, endpoint_name: str,
     try:
         module.verify(request, endpoint, settings.window.total_seconds())
         parsed = module.parse(request)
+    except Stale as error:
+        log.warning('webhook %s: refused as stale, a replay or a clock off '
+                    '(%s), %d bytes', where, error, len(body))
+        return Answer(401, 'stale: signed time outside the window')
     except Unverified as error:
         log.warning('webhook %s: refused (%s), %d bytes', where, error,
                     len(body))
@@ -166,6 +176,10 @@ def fingerprint_of(provider_name: str, event_id: str) -> str:
         f'webhook:{provider_name}:{event_id}'.encode()).hexdigest()
 
 
+# What a rule may look at in a message and a notification has not.
+_NO_MESSAGE = {'text': None, 'sender': None}
+
+
 def _row(provider_name: str, list_id: str, event: HookEvent) -> dict:
     return event_row(
         list_id, event.recipient, event.message_id, BounceContext.normal,
@@ -183,6 +197,8 @@ def _store(provider_name: str, endpoint, parsed: Parsed) -> Answer:
     known = _seen(provider_name, 'event',
                   [event.event_id for event in parsed.events])
     rows, ignored = [], parsed.ignored
+    # Each list's rules read once per request, not once per event.
+    rules_of = cache(rules_for)
     for event in parsed.events:
         list_id = _list_id(event, endpoint.list_id)
         if event.event_id in known or list_id is None:
@@ -192,7 +208,16 @@ def _store(provider_name: str, endpoint, parsed: Parsed) -> Answer:
             ignored += 1
             continue
         known.add(event.event_id)
-        rows.append(_row(provider_name, list_id, event))
+        row = _row(provider_name, list_id, event)
+        columns = rule_columns(
+            rules_of(list_id), recipient_facts(_NO_MESSAGE, event),
+            row['email'], list_id,
+            f'webhook {provider_name}/{endpoint.name} {event.event_id}')
+        if columns is None:
+            # Not a bounce, a rule says: not stored, as such a message.
+            ignored += 1
+            continue
+        rows.append({**row, **columns})
     _remember(provider_name, endpoint.name, 'event',
               [row['provider_event_id'] for row in rows])
     insert_ignoring_duplicates(config.db.store, BounceEvent.__table__, rows)

@@ -1,4 +1,5 @@
-"""Serialising schema changes between processes and hosts.
+"""Serialising schema changes, and other check-then-create steps, between
+processes and hosts.
 
 `mailman start` launches many runner processes at once and each runs the
 plugin's post_hook; like core's database creation, the plugin's schema step
@@ -24,6 +25,15 @@ lock in the database itself around the check and the migration:
   lock serialises writers.  But the driver opens no transaction before DDL,
   so without the explicit BEGIN each CREATE TABLE committed on its own and a
   second process saw some of the tables and no version.
+
+`creation_lock` serialises a smaller step inside a session's transaction:
+looking for a row and making it if there is none (the first VERP signing
+key), which two processes doing at once would both do.  It is held until
+the session's transaction ends on PostgreSQL (a transaction-level advisory
+lock) and SQLite (the write lock, taken by a write that changes nothing);
+on MySQL/MariaDB, whose named locks belong to the session, until the block
+ends: a reader that then comes in reads with a locking read, which waits
+for the row the holder made until its transaction ends.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from mailman.config import config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger('mailman.plugins')
 
@@ -49,9 +60,14 @@ LOCK_LIFETIME = timedelta(minutes=10)
 # 64-bit integer, derived from the name so that it is fixed and unlikely to
 # collide with another application's key in the same database.
 SCHEMA_LOCK_NAME = 'mailman_bounces_schema'
-SCHEMA_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(SCHEMA_LOCK_NAME.encode()).digest()[:8], 'big',
-    signed=True)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], 'big',
+                          signed=True)
+
+
+SCHEMA_LOCK_KEY = _lock_key(SCHEMA_LOCK_NAME)
 
 # How long a host waits for another host's migration.  Migrating a large
 # table can take minutes; beyond this the other host is more likely stuck
@@ -75,6 +91,40 @@ class SchemaLockTimeout(RuntimeError):
             'another Mailman process or host holds while it creates or '
             "migrates the plugin's tables; if none is migrating, look for a "
             'stuck session holding the lock')
+
+
+@contextmanager
+def creation_lock(session: Session, name: str, table: str,
+                  timeout: timedelta = LOCK_LIFETIME) -> Iterator[None]:
+    """Hold the lock `name` for a check-then-create step in `table` in the
+    transaction of `session` (see the module docstring); in the block,
+    read the row with a locking read (``with_for_update``).
+
+    :raises RuntimeError: on MySQL, after waiting `timeout` (the others
+        wait as their writes wait for each other).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == 'postgresql':
+        session.execute(text('SELECT pg_advisory_xact_lock(:key)'),
+                        {'key': _lock_key(f'mailman_bounces:{name}')})
+        yield
+    elif dialect == 'mysql':
+        # Server-wide, unlike the schema lock's name: sites sharing a
+        # server at worst wait for each other's step, which is short.
+        lock = {'name': f'mailman_bounces:{name}'[:MYSQL_LOCK_NAME_LENGTH]}
+        got = session.execute(text('SELECT GET_LOCK(:name, :seconds)'), {
+            **lock, 'seconds': int(timeout.total_seconds())}).scalar_one()
+        if got != 1:
+            raise RuntimeError(f'mailman-bounces: GET_LOCK({lock["name"]!r}) '
+                               f'returned {got!r}')
+        try:
+            yield
+        finally:
+            session.execute(text('SELECT RELEASE_LOCK(:name)'), lock)
+    else:
+        # SQLite's one write lock: a write that changes nothing takes it.
+        session.execute(text(f'UPDATE {table} SET id = id WHERE 0 = 1'))
+        yield
 
 
 @contextmanager

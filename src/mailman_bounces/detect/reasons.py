@@ -104,7 +104,10 @@ DECISIVE_STATUS = {
 }
 # Status codes that only hint at a reason: used when no phrase matches.
 HINT_STATUS = {
-    '1.0': 'userunknown', '1.4': 'userunknown', '1.5': 'userunknown',
+    # x.1.4 "destination mailbox address ambiguous" (RFC 3463): the address
+    # matches several mailboxes there, a fault of the receiving directory,
+    # not a dead address.
+    '1.0': 'userunknown', '1.4': 'systemerror', '1.5': 'userunknown',
     '2.0': 'filtered', '2.1': 'suspend', '2.4': 'systemerror',
     '3.3': 'systemerror', '4.0': 'networkerror', '4.1': 'expired',
     '4.2': 'networkerror', '4.3': 'systemerror', '4.4': 'hostunknown', '4.5': 'toomanyconn',
@@ -425,6 +428,10 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
         r'routing server failure', r'unable to process', r'i/o error', r'system (?:is )?(?:down|unavailable)',
         r'local error', r'server (?:is )?(?:busy|unavailable|down)', r'unable to contact', r'service (?:is )?(?:currently |temporarily )?(?:not )?(?:un)?available',
         r'temporarily (?:rejected|deferred)', r'unexpected', r'general failure',
+        # An address the receiving directory cannot resolve to one mailbox
+        # (RFC 3463's x.1.4): "not unique", "several matches found".
+        r'(?:address|recipient|mailbox|user|name)\b.{0,60}\b(?:is )?(?:not unique|ambiguous)',
+        r'ambiguous (?:address|recipient|mailbox|user)', r'(?:several|multiple) matches found',
     )),
     ('syntaxerror', (
         r'syntax error', r'command (?:unrecognized|not recognized|not implemented)',

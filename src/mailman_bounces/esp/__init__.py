@@ -12,6 +12,7 @@ from mailman_bounces.esp.base import (
     HookRequest,
     Malformed,
     Parsed,
+    Stale,
     Unverified,
 )
 from mailman_bounces.esp.registry import PROVIDER_MODULES, provider
@@ -22,6 +23,7 @@ __all__ = [
     'HookRequest',
     'Malformed',
     'Parsed',
+    'Stale',
     'Unverified',
     'provider',
 ]

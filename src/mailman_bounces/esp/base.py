@@ -34,6 +34,11 @@ class Unverified(Exception):
     """The request's signature or credentials do not check out (401)."""
 
 
+class Stale(Unverified):
+    """The request's signed time is outside the window: a captured request
+    replayed, or a clock far off (401, logged as such)."""
+
+
 class Malformed(Exception):
     """The request cannot be read (400)."""
 
@@ -176,5 +181,15 @@ def in_window(timestamp: str, now: float, window: float) -> None:
         value = float(timestamp)
     except ValueError:
         raise Unverified('bad timestamp') from None
-    if abs(now - value) > window:
-        raise Unverified('timestamp outside the window')
+    check_age(now - value, window, window, f'timestamp {timestamp}')
+
+
+def check_age(age: float, oldest: float, ahead: float, what: str) -> None:
+    """Raise `Stale` unless a signed time `age` seconds ago (negative: in
+    the future) is at most `oldest` seconds old and `ahead` seconds
+    ahead."""
+    if age > oldest:
+        raise Stale(f'{what} is {age:.0f} s old, more than {oldest:.0f} s')
+    if -age > ahead:
+        raise Stale(f'{what} is {-age:.0f} s ahead, more than '
+                    f'{ahead:.0f} s')

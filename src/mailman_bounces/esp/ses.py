@@ -1,8 +1,9 @@
 """Amazon SES notifications, delivered by SNS.
 
-Verification: the SNS signature (`mailman_bounces.esp.sns`) and the
+Verification: the SNS signature (`mailman_bounces.esp.sns`), the
 endpoint's required allow-list of topic ARNs (a valid signature only
-proves that some SNS topic sent the request).  A SubscriptionConfirmation
+proves that some SNS topic sent the request) and the age of the signed
+Timestamp (a replayed message is refused).  A SubscriptionConfirmation
 for an allowed topic is confirmed.  Bounce notifications count every
 ``bouncedRecipients`` entry; Complaint and DeliveryDelay are read too.
 """
@@ -25,7 +26,7 @@ from mailman_bounces.esp.base import (
     status_of,
     text,
 )
-from mailman_bounces.esp.sns import verify_message
+from mailman_bounces.esp.sns import check_published, verify_message
 
 NAME = 'ses'
 
@@ -65,6 +66,7 @@ def verify(request: HookRequest, endpoint: EndpointConfig,
     if message.get('TopicArn') not in endpoint.topics:
         raise Unverified(f'topic {message.get("TopicArn")!r} not allowed')
     verify_message(message)
+    check_published(message, request.now, window)
 
 
 def parse(request: HookRequest) -> Parsed:

@@ -7,6 +7,14 @@ SignatureVersion 1, SHA256 for 2.  The certificate is only believed when
 fetched over https from an ``sns.<region>.amazonaws.com`` host, whose TLS
 certificate the system trust store checks; certificates are cached.
 
+The signature covers ``Timestamp``, the time SNS published the message,
+and a retry repeats the message as signed: a captured message verifies
+forever.  `check_published` bounds its age: SNS retries an HTTP/S delivery
+for at most `MAX_RETRYING` (the longest delivery policy AWS allows,
+3600 s), so an older message is a replay; ``[webhooks]window`` is allowed
+on top, and ahead, for clock skew.  The provider event ids the glue
+remembers must outlive that bound (`seen_kept`).
+
 Tests inject a `CertificateFetcher` trusting their own CA and resolving
 the SNS host to loopback (`set_fetcher`); production uses the default.
 """
@@ -21,6 +29,7 @@ import socket
 import ssl
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -28,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from mailman_bounces.esp.base import Unverified
+from mailman_bounces.esp.base import Unverified, check_age
 
 _SIGNED_FIELDS = {
     'Notification': ('Message', 'MessageId', 'Subject', 'Timestamp',
@@ -43,6 +52,9 @@ SNS_HOST = re.compile(r'^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$')
 # A certificate is a few KiB; never read more from anyone.
 MAX_CERTIFICATE = 65536
 CACHE_SIZE = 32
+# The longest SNS retries delivering a message to an HTTP/S endpoint
+# (numRetries and the delays of a delivery policy may add up to 3600 s).
+MAX_RETRYING = timedelta(hours=1)
 
 
 def string_to_sign(message: dict) -> bytes:
@@ -59,6 +71,29 @@ def string_to_sign(message: dict) -> bytes:
             raise Unverified(f'SNS field {name} missing')
         parts.append(f'{name}\n{value}\n')
     return ''.join(parts).encode('utf-8')
+
+
+def check_published(message: dict, now: float, window: float) -> None:
+    """Raise `Stale` (an `Unverified`) unless `message` was published at
+    most `MAX_RETRYING` plus `window` seconds ago and at most `window`
+    seconds ahead of `now`."""
+    stamp = message.get('Timestamp')
+    try:
+        published = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        raise Unverified('bad SNS Timestamp') from None
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    check_age(now - published.timestamp(),
+              MAX_RETRYING.total_seconds() + window, window,
+              f'SNS Timestamp {stamp}')
+
+
+def seen_kept(window: timedelta) -> timedelta:
+    """How long a provider event id must be remembered for a replay of its
+    message to be refused by the id until `check_published` refuses it: a
+    message is received at most `window` before its Timestamp (skew)."""
+    return MAX_RETRYING + 2 * window
 
 
 def sns_url_problem(url: str) -> str | None:

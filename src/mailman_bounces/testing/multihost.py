@@ -41,39 +41,35 @@ ones taken twice.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import re
-import signal
 import smtplib
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from email import message_from_bytes
 from email.header import decode_header, make_header
+from email.message import Message
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mailman_bounces.testing.clock import freeze
-from mailman_bounces.testing.running import greets
-from mailman_bounces.testing.smtp_sink import free_port
+from mailman_bounces.testing.running import (
+    RunningInstance,
+    Server,
+    mailman_config,
+)
+from mailman_bounces.testing.smtp_sink import Sink, free_port
 
 DAY_ONE = datetime(2025, 3, 3, 9, 0)       # a Monday, 09:00 UTC
 DOMAIN = 'lists.example.com'
 OWNER = 'owner@example.com'
 SITE_OWNER = 'postmaster@example.com'
-START_TIMEOUT = 180
 PHASE_TIMEOUT = 300
-# The queues a phase waits for (the others are not started, or terminal).
-QUEUES = ('bounces', 'virgin', 'out', 'lmtp')
 
 # What a bounce of the stream says: (status, action, diagnostic).
 KINDS = {
@@ -229,7 +225,7 @@ class Stream:
         return sum(1 for bounce in self.bounces if bounce.email is not None)
 
 
-# ---- the mail sinks
+# ---- the mail the hosts sent
 
 
 def _masked(text_: str) -> str:
@@ -240,87 +236,57 @@ def _masked(text_: str) -> str:
     return re.sub(r'\d\d:\d\d(:\d\d)?', '<time>', text_)
 
 
-class Sink:
-    """An SMTP server standing in for a host's MTA: keeps what it got."""
+@dataclass
+class Mail:
+    """What the hosts' sinks received, made comparable between runs: a
+    (recipient, masked subject, day, body digest) per recipient, and the
+    masked text of each digest (to show what differs)."""
 
-    def __init__(self, clock: Path) -> None:
-        self.clock = clock
-        self.port = free_port()
-        self.received: list[tuple[str, str, str, str]] = []
-        # The masked text of each digest, to show what differs.
-        self.bodies: dict[str, str] = {}
-        self.lock = threading.Lock()
-        self.controller = Controller(self, hostname='127.0.0.1',
-                                     port=self.port)
+    received: list[tuple[str, str, str, str]] = field(default_factory=list)
+    bodies: dict[str, str] = field(default_factory=dict)
 
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content
-                                     or envelope.content)
-        subject = str(make_header(decode_header(message['subject'] or '')))
+    def add(self, message: Message, recipients: list[str], day: str) -> None:
         # Tokens (re-enable links, confirmation cookies) differ per run.
-        subject = _masked(subject)
+        subject = _masked(str(make_header(decode_header(
+            message['subject'] or ''))))
         text_ = '\n'.join(
             _masked(part.get_payload(decode=True).decode('utf-8', 'replace'))
             for part in message.walk()
             if not part.is_multipart()
             and part.get_payload(decode=True) is not None)
         body = hashlib.sha256(text_.encode()).hexdigest()[:12]
-        day = self.clock.read_text().strip()[1:11]
-        with self.lock:
-            self.bodies[body] = text_
-            for recipient in envelope.rcpt_tos:
-                self.received.append((recipient.lower(), subject, day, body))
-        return '250 OK'
-
-    def start(self) -> None:
-        self.controller.start()
-
-    def stop(self) -> None:
-        self.controller.stop()
+        self.bodies[body] = text_
+        self.received += [(recipient.lower(), subject, day, body)
+                          for recipient in recipients]
 
 
 # ---- the hosts
 
 
-def _mailman() -> str:
-    return str(Path(sys.executable).with_name('mailman'))
+class Host(RunningInstance):
+    """One Mailman instance of the site: a `RunningInstance` on the shared
+    database and clock, sending to a sink (`smtp_sink.Sink`) of its own,
+    with only the runners the stream needs."""
 
-
-def _foreign(name: str) -> bool:
-    return name.startswith('MAILMAN_') and not name.startswith(
-        'MAILMAN_BOUNCES_')
-
-
-@dataclass
-class Host:
-    """One Mailman instance of the site."""
-
-    number: int
-    root: Path
-    database_url: str
-    clock: Path
-    pass_interval: str = '1s'
-    lmtp_port: int = field(default_factory=free_port)
-    rest_port: int = field(default_factory=free_port)
-    sink: Sink | None = None
-    log_offset: int = 0
-
-    @property
-    def var(self) -> Path:
-        return self.root / 'var'
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / 'mailman.cfg'
-
-    @property
-    def bounce_log(self) -> Path:
-        return self.var / 'logs' / 'bounce.log'
+    def __init__(self, number: int, root: Path, database_url: str,
+                 clock: Path, pass_interval: str = '1s') -> None:
+        # A REST port is configured but not used: the harness reads the
+        # database, and the REST runner is not started.
+        super().__init__(root / 'var', root / 'mailman.cfg', free_port(),
+                         free_port(), clock)
+        self.number = number
+        self.root = root
+        self.database_url = database_url
+        self.pass_interval = pass_interval
+        # Started (and stopped) by the run; the port is known at once for
+        # the configuration.
+        self.sink = Sink(port=free_port())
+        self.bounce_log = self.var / 'logs' / 'bounce.log'
 
     def write_config(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        assert self.sink is not None
-        (self.root / 'bounces.cfg').write_text(f"""\
+        plugin_config = self.root / 'bounces.cfg'
+        plugin_config.write_text(f"""\
 [bounces]
 pass_interval: {self.pass_interval}
 
@@ -329,6 +295,14 @@ pass_interval: {self.pass_interval}
 # counted as core counts them, so members are disabled and warned.
 unverified_action: count
 """, encoding='utf-8')
+        self.config_file.write_text(mailman_config(
+            layout='here', var=self.var, site_owner=SITE_OWNER,
+            smtp_port=self.sink.port, lmtp_port=self.lmtp_port,
+            rest_port=self.rest_port, plugin_config=plugin_config,
+            clock=self.clock, pass_runner=True,
+            sections=self._sections()), encoding='utf-8')
+
+    def _sections(self) -> str:
         runners_off = ''.join(
             f'[runner.{name}]\nstart: no\n\n'
             # Only what the stream needs runs: lmtp, bounces, the pass,
@@ -336,34 +310,13 @@ unverified_action: count
             for name in ('archive', 'command', 'digest', 'in', 'nntp',
                          'pipeline', 'rest', 'retry', 'task',
                          'bouncecallbacks'))
-        self.config_file.write_text(f"""\
-[mailman]
-layout: here
-site_owner: {SITE_OWNER}
-
-[paths.here]
-var_dir: {self.var}
-
+        return f"""
 [database]
 class: mailman.database.postgresql.PostgreSQLDatabase
 url: {self.database_url}
 
-[mta]
-incoming: mailman.mta.null.NullMTA
-smtp_host: 127.0.0.1
-smtp_port: {self.sink.port}
-lmtp_host: 127.0.0.1
-lmtp_port: {self.lmtp_port}
-
-[webservice]
-hostname: 127.0.0.1
-port: {self.rest_port}
-
 [logging.bounce]
 level: debug
-
-[runner.bounces]
-sleep_time: 1s
 
 [runner.virgin]
 sleep_time: 1s
@@ -371,121 +324,22 @@ sleep_time: 1s
 [runner.out]
 sleep_time: 1s
 
-{runners_off}
-[plugin.bounces]
-class: mailman_bounces.plugin.BouncesPlugin
-component_package: mailman_bounces
-enabled: yes
-configuration: {self.root / 'bounces.cfg'}
+{runners_off}"""
 
-[plugin.clock]
-class: mailman_bounces.testing.clock.ShiftedClock
-component_package: mailman_bounces.testing
-enabled: yes
-configuration: {self.clock}
-""", encoding='utf-8')
-
-    def command(self, *args: str) -> list[str]:
-        command = [_mailman(), '-C', str(self.config_file)]
-        if os.geteuid() == 0:
-            command.append('--run-as-root')
-        return command + list(args)
-
-    def environment(self) -> dict[str, str]:
-        return {name: value for name, value in os.environ.items()
-                if not _foreign(name)}
-
-    def mailman(self, *args: str, check: bool = True,
-                stdin: str | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(self.command(*args), capture_output=True,
-                                text=True, env=self.environment(),
-                                cwd=self.root, input=stdin, timeout=300,
-                                check=False)
-        if check and result.returncode != 0:
-            raise RuntimeError(f'host {self.number}: mailman {args} failed:'
-                               f'\n{result.stdout}{result.stderr}')
-        return result
+    def servers(self) -> list[Server]:
+        """LMTP only (REST does not run)."""
+        return [self.lmtp_server()]
 
     def start(self) -> None:
-        with open(self.root / 'start.log', 'a') as output:
-            subprocess.run(self.command('start', '--force'), stdout=output,
-                           stderr=output, stdin=subprocess.DEVNULL,
-                           env=self.environment(), cwd=self.root,
-                           check=True, timeout=300)
-
-    def wait_started(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.answers():
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f'host {self.number}: LMTP did not answer within '
-                    f'{timeout:.0f}s; see {self.var}/logs/mailman.log')
-            time.sleep(0.3)
-
-    def answers(self) -> bool:
-        return greets(smtplib.LMTP, self.lmtp_port)
-
-    def master_pid(self) -> int | None:
-        try:
-            return int((self.var / 'master.pid').read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-
-    def processes(self) -> list[int]:
-        """The master and its runners."""
-        master = self.master_pid()
-        if master is None:
-            return []
-        children = []
-        for entry in Path('/proc').iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / 'stat').read_text().rpartition(')')[2]
-            except OSError:
-                continue
-            if int(fields.split()[1]) == master:
-                children.append(int(entry.name))
-        return [master, *children]
-
-    def kill(self) -> list[int]:
-        """SIGKILL the master and every runner at once."""
-        pids = self.processes()
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for pid in pids:
-            _wait_gone(pid)
-        return pids
+        """``mailman start``; `wait_for_servers` waits until it answers."""
+        self.start_master(self.root / 'start.log')
 
     def stop(self) -> None:
-        pids = self.processes()
-        if not pids:
-            return
-        self.mailman('stop', check=False)
-        deadline = time.monotonic() + 60
-        while any(_alive(pid) for pid in pids):
-            if time.monotonic() > deadline:
-                self.kill()
-                break
-            time.sleep(0.2)
-
-    def busy(self) -> int:
-        """Messages waiting in, or being handled from, its queues."""
-        count = 0
-        for queue in QUEUES:
-            directory = self.var / 'queue' / queue
-            if directory.exists():
-                count += sum(1 for entry in directory.iterdir()
-                             if entry.suffix in ('.pck', '.bak'))
-        return count
-
-    def stuck(self) -> dict[str, int]:
-        return {queue: len(list((self.var / 'queue' / queue).glob('*.*')))
-                for queue in ('bad', 'shunt', 'retry')
-                if (self.var / 'queue' / queue).exists()}
+        """``mailman stop``; what did not stop within a minute is killed
+        (a run's clean-up must stop every host, whatever happened)."""
+        with suppress(self.error):
+            self.stop_master()
+        self.kill()
 
     def log_text(self) -> str:
         try:
@@ -497,20 +351,6 @@ configuration: {self.clock}
     def passes_since(self, offset: int, when: datetime) -> int:
         done = f'Bounce pass at {when.isoformat()} done'
         return self.log_text()[offset:].count(done)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f'/proc/{pid}/stat').read_text()
-    except OSError:
-        return False
-    return stat.rpartition(')')[2].split()[0] != 'Z'
-
-
-def _wait_gone(pid: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 # ---- the database
@@ -559,8 +399,8 @@ def prepare_template(stream: Stream, server_url: str, workdir: Path,
     clock = root / 'clock'
     root.mkdir(parents=True, exist_ok=True)
     freeze(clock, DAY_ONE - timedelta(days=1))
-    sink = Sink(clock)
-    host = Host(0, root, template.url, clock, sink=sink)
+    # Its sink is never started: making the lists sends no mail.
+    host = Host(0, root, template.url, clock)
     host.write_config()
     # Creating lists needs no running instance: `mailman shell` does it
     # with core's API, in one transaction (and creates the schemas).
@@ -605,11 +445,8 @@ print('lists', len(LISTS), 'members', sum(map(len, LISTS.values())))
 
 
 def _run_setup(host: Host, script: Path) -> None:
-    result = subprocess.run(
-        host.command('shell'),
-        input=f'exec(open({str(script)!r}).read())\n',
-        capture_output=True, text=True, env=host.environment(),
-        cwd=host.root, timeout=600, check=False)
+    result = host.mailman('shell', check=False, timeout=600,
+                          stdin=f'exec(open({str(script)!r}).read())\n')
     if 'lists' not in result.stdout or 'Traceback' in (result.stdout
                                                        + result.stderr):
         raise RuntimeError(f'setting up the lists failed:\n{result.stdout}'
@@ -666,6 +503,7 @@ class Run:
         self.delivered = [0] * hosts
         self.killed: list[int] = []
         self.registered = 0
+        self.mail = Mail()
         self._engine = None
 
     # -- the whole run
@@ -677,7 +515,6 @@ class Run:
         started = time.monotonic()
         try:
             for host in self.hosts:
-                host.sink = Sink(self.clock)
                 host.sink.start()
                 host.write_config()
             # Together: the schema is the template's, up to date, so no
@@ -685,7 +522,7 @@ class Run:
             for host in self.hosts:
                 host.start()
             for host in self.hosts:
-                host.wait_started()
+                host.wait_for_servers()
             self.log(f'  {len(self.hosts)} hosts started in '
                      f'{time.monotonic() - started:.1f}s')
             for day in range(self.stream.days):
@@ -699,8 +536,7 @@ class Run:
         finally:
             for host in self.hosts:
                 host.stop()
-                if host.sink is not None:
-                    host.sink.stop()
+                host.sink.stop()
             if self._engine is not None:
                 self._engine.dispose()
             self.database.drop()
@@ -750,11 +586,20 @@ class Run:
             time.sleep(kill.down)
             victim = self.hosts[kill.host]
             victim.start()
-            victim.wait_started()
+            victim.wait_for_servers()
             self.down.discard(kill.host)
             self.log(f'  day {day}: host {kill.host} started again')
         self.registered += sum(1 for b in bounces if b.email is not None)
         self.settle(when)
+        self._take_mail(when)
+
+    def _take_mail(self, when: datetime) -> None:
+        """The mail the sinks received today: all of it, as the day ends
+        with every notice sent and every queue (out's too) empty."""
+        day = when.date().isoformat()
+        for host in self.hosts:
+            for received in host.sink.take():
+                self.mail.add(received.message, received.rcpt_tos, day)
 
     def _kill(self, kill: Kill, clients: dict) -> None:
         client = clients.pop(kill.host, None)
@@ -806,7 +651,7 @@ class Run:
         self._wait_quiet(deadline)
 
     def _quiet(self) -> bool:
-        if any(host.busy() for host in self.hosts):
+        if any(host.busy_queues() for host in self.hosts):
             return False
         with self.engine().connect() as connection:
             events, unprocessed, unsent = connection.execute(text(
@@ -861,8 +706,7 @@ class Run:
                 (row.kind, row.list_id, row.email, row.sent is not None)
                 for row in rows('SELECT kind, list_id, email, sent '
                                 'FROM bounces_notice'))
-        mail = Counter(item for host in self.hosts
-                       for item in host.sink.received)
+        mail = Counter(self.mail.received)
         turns = Counter()
         passes = 0
         for host in self.hosts:
@@ -879,8 +723,7 @@ class Run:
             'turns': sorted(set(turns)),
             'turns twice': sorted(key for key, n in turns.items() if n > 1),
             'passes': passes,
-            'bodies': {digest: body for host in self.hosts
-                       for digest, body in host.sink.bodies.items()},
+            'bodies': self.mail.bodies,
         }
 
 

@@ -11,6 +11,8 @@ instance (``tests/test_verp_acceptance.py``) are built on it.
 `RunningInstance` starts and stops the master, moves the clock, talks
 REST and LMTP and waits for the runners to empty their queues; what runs
 beside Mailman (the demo's sink, Postorius and Dovecot) is its caller's.
+The multi-host harness (`mailman_bounces.testing.multihost`) runs several
+of them on one database.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import time
 from base64 import b64encode
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,10 +52,24 @@ MASTER = 'master'
 # one waits for them to empty, one checks that they are empty.
 TERMINAL_QUEUES = ('bad', 'retry', 'shunt')
 
-# Mailman settings that must not leak in from the caller's environment (the
-# test suite sets the first one for its own Mailman).
-FOREIGN_ENVIRONMENT = ('MAILMAN_EXTRA_TESTING_CFG', 'MAILMAN_VAR_DIR',
-                       'MAILMAN_CONFIG_FILE')
+# A queue file a runner has yet to handle (.pck) or is handling (.bak, put
+# back as .pck if the runner dies).  Not .tmp: the switchboard writes a
+# message as .pck.tmp and renames it before `enqueue` returns, while the
+# writer still holds the message it came from (its .bak) or has not yet
+# answered the LMTP client, so a .tmp never hides work from a waiter; and a
+# writer killed halfway leaves its .tmp for good (no runner reads one), which
+# would keep a waiter waiting for ever.
+QUEUED = ('.pck', '.bak')
+
+
+def _foreign(name: str) -> bool:
+    """Whether the environment variable `name` is a Mailman setting that
+    must not leak in from the caller's environment (the test suite sets
+    MAILMAN_EXTRA_TESTING_CFG for its own Mailman; a runner has
+    MAILMAN_UNDER_MASTER_CONTROL); the plugin's own (MAILMAN_BOUNCES_*)
+    pass."""
+    return name.startswith('MAILMAN_') and not name.startswith(
+        'MAILMAN_BOUNCES_')
 
 
 def shown(path: Path) -> str:
@@ -66,11 +83,12 @@ def shown(path: Path) -> str:
 def mailman_config(*, layout: str, var: Path, site_owner: str,
                    smtp_port: int, lmtp_port: int, rest_port: int,
                    plugin_config: Path, clock: Path, pass_runner: bool,
-                   pass_runner_note: str = '') -> str:
+                   pass_runner_note: str = '', sections: str = '') -> str:
     """A mailman.cfg for an instance under `var` on 127.0.0.1: outgoing
     mail to `smtp_port`, the plugin configured by `plugin_config`, the
     clock shifted by the offset in `clock`; `pass_runner`: whether the
-    periodic pass runner starts."""
+    periodic pass runner starts; `sections`: more of the caller's (not
+    those written here: a section may be written once)."""
     note = f'# {pass_runner_note}\n' if pass_runner_note else ''
     return f"""\
 [mailman]
@@ -110,7 +128,7 @@ class: mailman_bounces.testing.clock.ShiftedClock
 component_package: mailman_bounces.testing
 enabled: yes
 configuration: {clock}
-"""
+{sections}"""
 
 
 @dataclass(frozen=True)
@@ -142,16 +160,17 @@ class RunningInstance:
         # Where `start_master` put the output of ``mailman start``.
         self.start_log: Path | None = None
         self.env = {name: value for name, value in os.environ.items()
-                    if name not in FOREIGN_ENVIRONMENT}
+                    if not _foreign(name)}
 
     # ---- processes
 
-    def mailman(self, *args: str, check: bool = True
+    def mailman(self, *args: str, check: bool = True,
+                stdin: str | None = None, timeout: float | None = None
                 ) -> subprocess.CompletedProcess:
-        """Run a `mailman` command on the instance."""
+        """Run a `mailman` command on the instance (`stdin`: its input)."""
         result = subprocess.run(self.mailman_command(*args),
-                                capture_output=True, text=True,
-                                env=self.env, check=False)
+                                capture_output=True, text=True, input=stdin,
+                                env=self.env, timeout=timeout, check=False)
         if check and result.returncode != 0:
             raise self.error(f'mailman {" ".join(args)} failed:\n'
                              f'{result.stdout}{result.stderr}')
@@ -217,35 +236,50 @@ class RunningInstance:
                 found.append(int(proc.name))
         return found
 
+    def kill(self) -> list[int]:
+        """SIGKILL the master and every runner at once, as a crash of the
+        machine would stop them (their queue files stay as they were); the
+        processes there were."""
+        pids = self._signal(signal.SIGKILL)
+        for pid in pids:
+            wait_gone(pid, str(self.config_file), f'process {pid}',
+                      timeout=30, error=self.error)
+        return pids
+
     def kill_leftovers(self, timeout: float = 30) -> list[int]:
         """Terminate, one by one, the processes still running on this
         instance's configuration (runners a master that did not stop
         cleanly left behind); those there were."""
-        leftovers = [pid for pid in self.processes() if pid != os.getpid()]
-        for pid in leftovers:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
+        leftovers = self._signal(signal.SIGTERM)
         for pid in leftovers:
             try:
                 wait_gone(pid, str(self.config_file), f'process {pid}',
                           timeout=timeout, error=self.error)
             except self.error:
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         return leftovers
+
+    def _signal(self, number: signal.Signals) -> list[int]:
+        """Send signal `number` to the processes running on this instance's
+        configuration (not to this one); those there were."""
+        pids = [pid for pid in self.processes() if pid != os.getpid()]
+        for pid in pids:
+            with suppress(ProcessLookupError):    # it exited meanwhile
+                os.kill(pid, number)
+        return pids
 
     def servers(self) -> list[Server]:
         """The servers of the instance: REST and LMTP."""
-        return [
-            Server(f'REST (port {self.rest_port})', self.master_pid,
-                   self.rest_answers),
-            Server(f'LMTP (port {self.lmtp_port})', self.master_pid,
-                   lambda: greets(smtplib.LMTP, self.lmtp_port)),
-        ]
+        return [self.rest_server(), self.lmtp_server()]
+
+    def rest_server(self) -> Server:
+        return Server(f'REST (port {self.rest_port})', self.master_pid,
+                      self.rest_answers)
+
+    def lmtp_server(self) -> Server:
+        return Server(f'LMTP (port {self.lmtp_port})', self.master_pid,
+                      lambda: greets(smtplib.LMTP, self.lmtp_port))
 
     def rest_answers(self) -> bool:
         try:
@@ -344,13 +378,17 @@ class RunningInstance:
 
     def busy_queues(self) -> dict[str, int]:
         """Messages waiting in or being handled by each queue's runner (a
-        runner keeps a message it works on as .bak until it is done)."""
+        runner keeps a message it works on as .bak until it is done; see
+        QUEUED).  Every queue but the terminal ones counts, those of runners
+        an instance does not start too: a message there is never handled,
+        and a wait must not end as if all were done (`settle` names the
+        queue when it gives up)."""
         busy = {}
         for queue in sorted((self.var / 'queue').iterdir()):
             if queue.name in TERMINAL_QUEUES:
                 continue
             count = sum(1 for entry in queue.iterdir()
-                        if entry.suffix in ('.pck', '.bak', '.tmp'))
+                        if entry.suffix in QUEUED)
             if count:
                 busy[queue.name] = count
         return busy

@@ -542,6 +542,42 @@ def test_member_lifecycle_is_reported(site, receiver):
     assert len(receiver.received) == len(outbox())
 
 
+def test_member_warned_means_a_warning_was_sent(site, receiver):
+    """'member.warned' is queued when the warning is sent, with the notice
+    marked sent; not for a warning queued and then not sent (the member
+    re-enabled meanwhile)."""
+    from mailman.interfaces.member import DeliveryStatus
+
+    from mailman_bounces.app.callbacks import add_endpoint
+    from mailman_bounces.app.notices import deliver_notices, queue_notice
+    from mailman_bounces.interfaces.notice import NoticeKind
+    from mailman_bounces.tests.helpers import commit, member
+    add_endpoint(site.list_id, receiver.url, SECRET)
+    site.subscribe(_address('bart@example.org'))
+    for email in ('anne@example.org', 'bart@example.org'):
+        found = member(site, email)
+        found.preferences.delivery_status = DeliveryStatus.by_bounces
+        queue_notice(NoticeKind.warning, list_id=site.list_id, email=email,
+                     member_id=found.id, warning_number=1)
+    commit()
+    # Queued, not sent: nobody was warned yet.
+    assert [r for r in outbox() if r.event_type == 'member.warned'] == []
+    member(site, 'bart@example.org').preferences.delivery_status = (
+        DeliveryStatus.enabled)
+    commit()
+    deliver_notices()
+    warned = [json.loads(r.payload)['data'] for r in outbox()
+              if r.event_type == 'member.warned']
+    assert warned == [{'list_id': site.list_id, 'email': 'anne@example.org',
+                       'warning_number': 1}]
+
+
+def _address(email: str):
+    from mailman.interfaces.usermanager import IUserManager
+    from zope.component import getUtility
+    return getUtility(IUserManager).create_address(email)
+
+
 def test_tracking_reports_can_be_chosen_like_any_event():
     """One list of events: the configuration, REST's pattern (and the
     OpenAPI schema made from it) all know 'tracking.report'."""

@@ -49,3 +49,33 @@ def test_the_benchmark_runs_at_a_tiny_size(tmp_path):
         requests)
     for row in rows:
         assert 0 < row['p50'] <= row['p95'] <= row['p99'], row
+
+
+def test_the_benchmark_times_only_the_groups_asked_for(tmp_path):
+    import os
+    output = tmp_path / 'rest.json'
+    environment = {**os.environ,
+                   'MAILMAN_BOUNCES_PG_URL': backend_url('postgresql'),
+                   'TMPDIR': str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(BENCH), '--events', '2000', '--members',
+         '1000', '--repeat', '2', '--rebuild', '--port', '8013',
+         '--database', 'mbbench_rest_only_test', '--only', 'members',
+         '--output', str(output)],
+        capture_output=True, text=True, env=environment, timeout=600,
+        check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    requests = [row['request'] for row in
+                json.loads(output.read_text())['rows']]
+    assert requests[0] == 'core: system/versions'
+    assert [request.split(' (')[0] for request in requests[1:]] == [
+        'lists/<list>/members'] * 2
+    # The site was built in the database named.
+    assert (tmp_path / 'mailman-bounces-rest-bench' /
+            'mbbench_rest_only_test').is_dir()
+    unknown = subprocess.run(
+        [sys.executable, str(BENCH), '--only', 'members,nothing'],
+        capture_output=True, text=True, env=environment, timeout=60,
+        check=False)
+    assert unknown.returncode == 2
+    assert 'unknown groups nothing' in unknown.stderr

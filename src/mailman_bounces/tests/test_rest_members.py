@@ -179,3 +179,101 @@ def test_list_resource_links(mlist):
         link = content[name + '_link'][len(base_url()):]
         assert call('GET', link).status_code == 200
     assert get('/lists/test@example.com') == content
+
+
+# Subscribed in this order, which is not the order of their addresses:
+# each an address, whether they subscribed through their user record (then
+# their preferred address is the one listed), their display name and the
+# delivery status they set on their subscription, address or user.
+SUBSCRIBERS = (
+    ('mona@example.org', 'user', 'Mona', ('user', 'by_user')),
+    ('carl@example.net', 'address', 'Carl', None),
+    ('xena@example.com', 'user', '', None),
+    ('beth@example.org', 'address', '', ('member', 'by_moderator')),
+    ('hugo@example.com', 'address', 'Hugo', ('address', 'by_user')),
+    ('fred@example.org', 'user', 'Fred', None),
+    ('wendy@example.com', 'address', '', None),
+    ('gina@example.net', 'user', 'Gina', ('member', 'by_user')),
+    ('carl@example.com', 'address', '', None),
+    ('olga@example.org', 'address', 'Olga', None),
+)
+# Who has a score (a soft bounce each).
+BOUNCERS = ('xena@example.com', 'carl@example.com', 'hugo@example.com',
+            'beth@example.org')
+
+
+def _subscribe(mlist, email: str, how: str, name: str, status) -> None:
+    from mailman.interfaces.member import DeliveryStatus
+    from mailman.interfaces.usermanager import IUserManager
+    from zope.component import getUtility
+    users = getUtility(IUserManager)
+    if how == 'user':
+        user = users.create_user(email, name)
+        address = user.addresses[0]
+        address.verified_on = address.registered_on
+        user.preferred_address = address
+        subscribed = mlist.subscribe(user)
+    else:
+        address = users.create_address(email, name)
+        user = None
+        subscribed = mlist.subscribe(address)
+    if status is not None:
+        level, value = status
+        holder = {'member': subscribed, 'address': address,
+                  'user': user}[level]
+        holder.preferences.delivery_status = DeliveryStatus[value]
+
+
+@pytest.fixture
+def shuffled(rest):
+    mlist = make_list('shuffled@example.com')
+    for subscriber in SUBSCRIBERS:
+        _subscribe(mlist, *subscriber)
+    commit()
+    for email in BOUNCERS:
+        bounce(mlist, email, **MAILBOX_FULL)
+    run_pass()
+    return mlist
+
+
+def _every_page(path: str, count: int) -> list[dict]:
+    """The entries of all pages of `path`, `count` at a time, checking
+    each page's size and that the page after the last is empty."""
+    entries, page = [], 1
+    while True:
+        content = get(f'{path}&count={count}&page={page}')
+        if not content.get('entries'):
+            break
+        assert len(content['entries']) <= count
+        entries += content['entries']
+        page += 1
+    assert page == -(-content['total_size'] // count) + 1
+    assert content['total_size'] == len(entries)
+    return entries
+
+
+@pytest.mark.parametrize('count', [1, 3, 4, 10, 50])
+def test_pages_list_the_members_by_address(shuffled, count):
+    entries = _every_page('/lists/shuffled.example.com/members?', count)
+    assert [entry['email'] for entry in entries] == sorted(
+        email for email, *_ in SUBSCRIBERS)
+    expected = {email: (name, status[1] if status else 'enabled')
+                for email, _, name, status in SUBSCRIBERS}
+    assert {entry['email']: (entry['display_name'], entry['delivery_status'])
+            for entry in entries} == expected
+    for entry in entries:
+        assert entry['self_link'].endswith(
+            f'/lists/shuffled.example.com/members/{entry["email"]}')
+        assert (entry['score'] > 0) == (entry['email'] in BOUNCERS)
+
+
+@pytest.mark.parametrize('query, chosen', [
+    ('bouncing=true', lambda email, status: email in BOUNCERS),
+    ('bouncing=false', lambda email, status: email not in BOUNCERS),
+    ('delivery_status=by_user',
+     lambda email, status: status is not None and status[1] == 'by_user'),
+])
+def test_filtered_pages_list_the_members_by_address(shuffled, query, chosen):
+    entries = _every_page(f'/lists/shuffled.example.com/members?{query}', 2)
+    assert [entry['email'] for entry in entries] == sorted(
+        email for email, _, _, status in SUBSCRIBERS if chosen(email, status))

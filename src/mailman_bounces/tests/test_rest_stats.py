@@ -259,3 +259,115 @@ def test_unknown_tokens(warned):
     assert call('GET', f'/reenable/{warned[1]}').status_code == 405
     # The real token still works.
     assert call('POST', f'/reenable/{warned[1]}').status_code == 200
+
+
+# Events to count, by recipient domain (None: an event without one):
+# the addresses' local parts, repeated for an address that bounced again.
+# Two domains tie on their number of events.
+BY_DOMAIN = {
+    'c.example': ('ann', 'bob', 'ann', 'cid', 'ann', 'bob', 'dee'),
+    'a.example': ('eve', 'eve', 'fay', 'gus', 'eve'),
+    'b.example': ('hal', 'ivy', 'hal', 'jon', 'kim'),
+    None: ('lou', 'lou', 'max'),
+    'd.example': ('ned',),
+}
+# Each event's reason, severity and kind, list, day and evidence, in turn.
+CLASSES = (('userunknown', 'hard', 'bounce'),
+           ('mailboxfull', 'soft', 'delay'),
+           ('feedback', 'none', 'complaint'),
+           ('hostunknown', 'hard', 'bounce'),
+           ('mailboxfull', 'soft', 'bounce'))
+STAT_LISTS = ('zeta.example.com', 'alpha.example.com')
+DAYS = ('2005-07-30', '2005-07-29', '2005-08-01')
+EVIDENCES = ('verified', 'unverified', 'forged', 'verified')
+
+
+def _stat_events() -> list[dict]:
+    """The events of BY_DOMAIN, with their other columns."""
+    events = []
+    for domain, locals_ in BY_DOMAIN.items():
+        for local in locals_:
+            number = len(events)
+            reason, severity, kind = CLASSES[number % len(CLASSES)]
+            events.append({
+                'list_id': STAT_LISTS[number % len(STAT_LISTS)],
+                'email': f'{local}@{domain or "nowhere.example"}',
+                'domain': domain, 'day': DAYS[number % len(DAYS)],
+                'reason': reason, 'severity': severity, 'kind': kind,
+                'evidence': EVIDENCES[number % len(EVIDENCES)]})
+    return events
+
+
+def _expected_counts(events: list[dict]) -> dict[str, int]:
+    def number(key: str, value: str) -> int:
+        return sum(1 for event in events if event[key] == value)
+    return {'events': len(events),
+            'addresses': len({event['email'] for event in events}),
+            'hard': number('severity', 'hard'),
+            'soft': number('severity', 'soft'),
+            'complaints': number('kind', 'complaint'),
+            'verified': number('evidence', 'verified'),
+            'unverified': number('evidence', 'unverified'),
+            'forged': number('evidence', 'forged')}
+
+
+def _expected_groups(events: list[dict], key: str, most_first: bool
+                     ) -> list[dict]:
+    values = {event[key] for event in events}
+    groups = [{key: value, **_expected_counts(
+        [event for event in events if event[key] == value])}
+        for value in values]
+    if most_first:
+        return sorted(groups, key=lambda group: (-group['events'],
+                                                 group[key]))
+    return sorted(groups, key=lambda group: group[key])
+
+
+@pytest.fixture
+def counted(rest):
+    from datetime import datetime
+
+    from mailman.config import config
+
+    from mailman_bounces.model.event import BounceEvent
+    events = _stat_events()
+    for number, event in enumerate(events):
+        values = {key: value for key, value in event.items()
+                  if key != 'day'}
+        config.db.store.add(BounceEvent(
+            message_id=f'<{number}@example.net>',
+            fingerprint=f'{number:016x}',
+            timestamp=datetime.fromisoformat(f'{event["day"]}T0{number % 10}'
+                                             ':30:00'), **values))
+    config.db.commit()
+    return events
+
+
+@pytest.mark.parametrize('top', [3, 50])
+def test_stats_count_every_grouping_of_the_events(counted, top):
+    stats = get(f'/stats?top={top}')
+    assert stats['totals'] == _expected_counts(counted)
+    assert stats['lists'] == _expected_groups(counted, 'list_id', False)
+    assert stats['reasons'] == _expected_groups(counted, 'reason', True)
+    with_domain = [event for event in counted if event['domain']]
+    domains = _expected_groups(with_domain, 'domain', True)
+    # The events without a domain are a group of their own, after those
+    # with more events.
+    without = {'domain': None, **_expected_counts(
+        [event for event in counted if not event['domain']])}
+    domains.insert(sum(1 for group in domains
+                       if group['events'] > without['events']), without)
+    assert stats['domains'] == domains[:top]
+    assert stats['days'] == _expected_groups(counted, 'day', False)
+
+
+def test_stats_of_one_list_and_days_count_theirs(counted):
+    chosen = [event for event in counted
+              if event['list_id'] == STAT_LISTS[1]
+              and event['day'] >= '2005-07-30']
+    stats = get(f'/stats?list_id={STAT_LISTS[1]}&since=2005-07-30')
+    assert stats['totals'] == _expected_counts(chosen)
+    assert stats['lists'] == _expected_groups(chosen, 'list_id', False)
+    assert stats['reasons'] == _expected_groups(chosen, 'reason', True)
+    assert stats['days'] == _expected_groups(chosen, 'day', False)
+    assert sum(group['events'] for group in stats['domains']) == len(chosen)

@@ -139,6 +139,83 @@ def test_list_rules_change_what_is_registered(mailman):
     assert relay.id
 
 
+# (member, status, diagnostic, remote MTA) of one failure each, and what
+# the rules below make of it: by diagnostic, by remote MTA, by status.
+RULED_FAILURES = [
+    ('anne@example.org', '5.1.1', '552 over quota, try later',
+     'mx.remote.example.org'),
+    ('bart@example.org', '5.7.1', '550 5.7.1 refused',
+     'mx.remote.example.org'),
+    ('cris@example.org', '5.1.1', '550 5.1.1 unknown', 'relay.example.net'),
+]
+
+
+def _by_mail(mlist, email: str, status: str, diagnostic: str,
+             remote_mta: str) -> None:
+    _register(mlist, dsn(email, status=status, diagnostic=diagnostic)
+              .replace('mx.remote.example.org', remote_mta))
+
+
+def _by_webhook(mlist, email: str, status: str, diagnostic: str,
+                remote_mta: str) -> None:
+    # Mailgun: the one provider whose events name all three fields.
+    import json
+    from datetime import UTC
+
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.webhooks import accept
+    from mailman_bounces.config import set_site_config
+    from mailman_bounces.esp.mailgun import sign
+    settings = load_site_config(f"""
+[webhooks]
+enabled: yes
+[webhook.mg]
+provider: mailgun
+list: {mlist.list_id}
+secret: signing-key
+""")
+    stamp = str(int(now().replace(tzinfo=UTC).timestamp()))
+    body = json.dumps({
+        'signature': {'timestamp': stamp, 'token': f'token-{email}',
+                      'signature': sign('signing-key', stamp,
+                                        f'token-{email}')},
+        'event-data': {
+            'event': 'failed', 'id': f'id-{email}', 'severity': 'permanent',
+            'recipient': email, 'delivery-status': {
+                'message': diagnostic, 'enhanced-code': status,
+                'mx-host': remote_mta}}}).encode()
+    previous = set_site_config(settings)
+    try:
+        assert accept('mailgun', 'mg', {}, body).status == 200
+    finally:
+        set_site_config(previous)
+
+
+@pytest.mark.parametrize('arrive', [_by_mail, _by_webhook])
+def test_list_rules_apply_however_the_bounce_arrives(mailman, arrive):
+    from mailman_bounces.app.rules import add_rule
+    from mailman_bounces.tests.helpers import commit
+    mlist = make_list(members=['anne@example.org', 'bart@example.org',
+                               'cris@example.org'])
+    quota = add_rule(mlist.list_id, {
+        'pattern': 'over quota', 'effect': 'set', 'reason': 'mailboxfull',
+        'severity': 'soft'})
+    add_rule(mlist.list_id, {
+        'pattern': r'relay\.example\.net', 'field': 'remote_mta',
+        'effect': 'not_bounce'})
+    ignore = add_rule(mlist.list_id, {
+        'pattern': '^5\\.7\\.', 'field': 'status', 'effect': 'ignore'})
+    commit()
+    for failure in RULED_FAILURES:
+        arrive(mlist, *failure)
+    found = {e.email: (e.severity, e.rule) for e in _events()}
+    assert found == {'anne@example.org': ('soft', f'list:{quota.id}'),
+                     'bart@example.org': ('none', f'list:{ignore.id}')}
+    assert [e.reason for e in _events() if e.email == 'anne@example.org'
+            ] == ['mailboxfull']
+
+
 def test_site_rules_apply_before_the_lists(mailman):
     from mailman_bounces.app.rules import add_rule
     from mailman_bounces.config import set_site_config, site_config

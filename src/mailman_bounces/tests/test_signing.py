@@ -8,10 +8,14 @@ from datetime import date
 import pytest
 
 from mailman_bounces.signing import (
+    COMPACT,
     FORGED,
     MAC_CHARS,
+    MIN_MAC_CHARS,
     VERIFIED,
+    Token,
     check,
+    fit_token,
     from_base32,
     make_token,
     parse,
@@ -64,6 +68,45 @@ def test_the_local_part_stays_short_whatever_the_member():
     token = _token(key_id=1023, ident=2**31 - 1, expires=date(2100, 1, 1))
     assert len(token) <= 35
     assert len(f'a-typical-list-name-bounces+{token}') < 64
+
+
+def _fit(room: int) -> str | None:
+    return fit_token(SECRET, 1, LIST, 'p', 4711, date(2026, 12, 8), room)
+
+
+def test_a_token_fits_the_room_it_is_given():
+    standard = _token()
+    # Room enough: the standard token.
+    assert _fit(len(standard)) == standard
+    # Less room: compact, its MAC cut by what is missing, and verified.
+    for missing in range(1, MAC_CHARS - MIN_MAC_CHARS + 1):
+        compact = _fit(len(standard) - missing)
+        assert len(compact) == len(standard) - missing
+        token = parse(compact)
+        assert (token.version, len(token.mac)) == (
+            COMPACT, MAC_CHARS - missing)
+        assert check(token, LIST, KEYS, TODAY) == VERIFIED
+        assert check(token, 'other.example.com', KEYS, TODAY) == FORGED
+    # Less than the shortest MAC allowed: none.
+    assert _fit(len(standard) - (MAC_CHARS - MIN_MAC_CHARS) - 1) is None
+
+
+def test_a_compact_mac_cannot_be_cut_or_stand_for_a_standard_one():
+    longest = parse(_fit(len(_token()) - 1))
+    shortest = parse(_fit(len(_token()) - (MAC_CHARS - MIN_MAC_CHARS)))
+    assert len(longest.mac) > len(shortest.mac) == MIN_MAC_CHARS
+    # A valid compact MAC cut down, or a standard one cut: forged (the
+    # length is signed); the standard MAC under the compact version, or a
+    # MAC shorter than the least allowed: forged.
+    standard = parse(_token())
+    for version, mac in ((COMPACT, longest.mac[:MIN_MAC_CHARS]),
+                         (COMPACT, standard.mac[:MAC_CHARS - 1]),
+                         (COMPACT, standard.mac),
+                         (COMPACT, shortest.mac[:MIN_MAC_CHARS - 1]),
+                         ('a', shortest.mac)):
+        forged = Token(standard.key_id, standard.kind, standard.ident,
+                       standard.expiry, mac, version)
+        assert check(parse(forged.text()), LIST, KEYS, TODAY) == FORGED
 
 
 @pytest.mark.parametrize('position', [-1, -8, -MAC_CHARS])

@@ -237,3 +237,131 @@ def test_verped_deliveries_go_from_signed_return_paths(mlist):
     assert sent['cris@example.net']['x-mailfrom'] == (
         'test-bounces+cris=example.net@example.com')
     assert sent['cris@example.net'][SIGNATURE_HEADER] is None
+
+
+# RFC 5321 4.5.3.1.1: a local part has at most 64 octets.
+LONG_MEMBER = ('a.member.with.a.rather.long.local.part@'
+               'mail.a-long-subdomain.example.org')
+
+
+def test_a_long_list_name_gets_a_compact_signed_return_path(mailman):
+    from mailman_bounces.app.signing import token_of
+    from mailman_bounces.signing import COMPACT, parse
+    # 32 characters: "NAME-bounces+" leaves 23 for the token, fewer than
+    # the standard token's 26 (a 16-character MAC); the member's address
+    # plays no part.
+    name = 'the-announcements-of-all-faculty'
+    mlist = make_list(f'{name}@example.com', members=[LONG_MEMBER],
+                      bounce_score_threshold=1)
+    address = _delivery_address(mlist, LONG_MEMBER)
+    local = address.rpartition('@')[0]
+    assert local.startswith(f'{name}-bounces+')
+    assert len(local.encode()) <= 64
+    assert parse(token_of(address)).version == COMPACT
+    # Bounced to: matched to the member, verified.
+    _queue(mlist, dsn('someone@else.example', to=address), address)
+    [event] = events()
+    assert (event.email, event.evidence) == (LONG_MEMBER, 'verified')
+
+
+def _verp_delivery(mlist, recipients: list[str]) -> dict:
+    """What a VERPed post to `recipients` was sent as, by recipient."""
+    from mailman.config import config
+    from mailman.testing.helpers import specialized_message_from_string
+    from mailman.testing.layers import SMTPLayer
+    from mailman.utilities.modules import find_name
+    SMTPLayer.smtpd.clear()
+    post = specialized_message_from_string(
+        f'From: cris@example.net\nTo: {mlist.posting_address}\n'
+        'Subject: hello\nMessage-ID: <post-2@example.net>\n\nHello.\n')
+    find_name(config.mta.outgoing)(
+        mlist, post, {'recipients': recipients, 'verp': True})
+    return {m['x-rcptto']: m for m in SMTPLayer.smtpd.messages}
+
+
+def _too_long_warnings(caplog, mlist) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.name == 'mailman.bounce'
+            and record.levelname == 'WARNING' and mlist.list_id
+            in record.getMessage()
+            and 'no signed return path fits' in record.getMessage()]
+
+
+def test_no_signed_return_path_fits_but_cores_do(mailman, caplog):
+    from mailman_bounces.app import signing
+    # 40 characters: "NAME-bounces+" leaves 15, less than a compact
+    # token with the shortest MAC (10) and its other parts; the plain
+    # bounces address fits.
+    name = 'the-announcements-of-the-whole-faculty-x'
+    short = 'al@ex.org'
+    mlist = make_list(f'{name}@example.com', members=[short, LONG_MEMBER],
+                      bounce_score_threshold=1)
+    signing._logged_too_long.discard(mlist.list_id)
+    assert _delivery_address(mlist, short) is None
+    sent = _verp_delivery(mlist, [short, LONG_MEMBER])
+    # What core does: its VERP where it fits, else its plain return path.
+    core_verp = f'{name}-bounces+al=ex.org@example.com'
+    assert sent[short]['x-mailfrom'] == core_verp
+    assert sent[LONG_MEMBER]['x-mailfrom'] == f'{name}-bounces@example.com'
+    for message in sent.values():
+        assert len(message['x-mailfrom'].partition('@')[0]) <= 64
+        assert message[signing.SIGNATURE_HEADER] is None
+    # Logged once for the list, not once per copy.
+    assert len(_too_long_warnings(caplog, mlist)) == 1
+    # Bounced to: still matched to the member, as core's VERP is.
+    _queue(mlist, dsn(short, to=core_verp), core_verp)
+    [event] = events()
+    assert (event.email, event.evidence) == (short, 'unverified')
+
+
+def test_a_list_name_too_long_for_any_return_path(mailman, caplog):
+    from mailman_bounces.app import signing
+    from mailman_bounces.app.signing import token_of
+    from mailman_bounces.signing import VERSION, parse
+    # 61 characters: "NAME-bounces" alone is 69 octets, over the limit
+    # whatever follows, core's return paths too: the standard signed one.
+    name = 'the-announcements-list-of-the-faculty-of-arts-and-sciences-x1'
+    assert len(name) == 61
+    mlist = make_list(f'{name}@example.com', members=[LONG_MEMBER, BOB],
+                      bounce_score_threshold=1)
+    signing._logged_too_long.discard(mlist.list_id)
+    address = _delivery_address(mlist, LONG_MEMBER)
+    assert parse(token_of(address)).version == VERSION
+    sent = _verp_delivery(mlist, [LONG_MEMBER, BOB])
+    assert sent[LONG_MEMBER]['x-mailfrom'] == address
+    assert len(_too_long_warnings(caplog, mlist)) == 1
+    # Bounced to: matched to the member, verified.
+    _queue(mlist, dsn('someone@else.example', to=address), address)
+    [event] = events()
+    assert (event.email, event.evidence) == (LONG_MEMBER, 'verified')
+
+
+def test_two_processes_starting_at_once_make_one_first_key(mailman):
+    # Two runners (or hosts) on a new database: each looks for the signing
+    # key, and both have found none before either makes one.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mailman.config import config
+    from sqlalchemy import delete, select
+    from sqlalchemy.orm import Session
+
+    from mailman_bounces.app import signing
+    from mailman_bounces.model.verp_key import VerpKey
+    config.db.store.execute(delete(VerpKey))
+    commit()
+    both_looked = threading.Barrier(2, timeout=30)
+
+    def start(_number: int) -> int:
+        with Session(config.db.engine) as store:
+            assert signing._signing_key(store) is None
+            both_looked.wait()
+            key_id = signing._first_key(store).id
+            store.commit()
+            return key_id
+
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(start, range(2), timeout=60))
+    keys = list(config.db.store.execute(select(VerpKey.id)).scalars())
+    assert len(keys) == 1
+    assert made == keys * 2

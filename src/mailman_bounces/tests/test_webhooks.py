@@ -153,6 +153,47 @@ def test_ses_signature_and_topic_are_required(site):
     assert events() == []
 
 
+def _published(minutes: float) -> str:
+    """An SNS Timestamp `minutes` before now (negative: after)."""
+    from mailman.utilities.datetime import now
+    stamp = now() - datetime.timedelta(minutes=minutes)
+    return stamp.strftime('%Y-%m-%dT%H:%M:%S.') + '000Z'
+
+
+def test_ses_replay_refused_by_its_signed_timestamp(site):
+    # SNS retries a delivery for at most an hour; [webhooks]window (5m)
+    # is allowed on top, and ahead, for clock skew.
+    from mailman_bounces.tests.hooks_support import post
+    for minutes, expected in ((66, 401), (-6, 401), (64, 200), (-4, 200)):
+        message = {**_sns(SES_BOUNCE), 'Timestamp': _published(minutes)}
+        status, answer = post(site['server'], '/webhooks/ses/ses1',
+                              json.dumps(site['aws'].sign(message)).encode())
+        assert (minutes, status) == (minutes, expected)
+        if expected == 401:
+            assert answer['status'].startswith('stale')
+    # Only the two in time were taken (the second as a retry of the first).
+    assert len(events()) == 2
+
+
+def test_ses_event_ids_outlive_a_short_retention(site):
+    # A list keeping nothing (retention 0) must not forget the ids before
+    # a replay of their message is refused by its age.
+    from mailman.utilities.datetime import now
+
+    from mailman_bounces.app.retention import _evict_hook_memory
+    from mailman_bounces.tests.helpers import commit, fast_forward
+    from mailman_bounces.tests.hooks_support import post
+    body = json.dumps(site['aws'].sign(_sns(SES_BOUNCE))).encode()
+    assert post(site['server'], '/webhooks/ses/ses1', body)[1]['stored'] == 2
+    fast_forward(hours=0.5)
+    _evict_hook_memory(now(), datetime.timedelta(0))
+    commit()
+    status, answer = post(site['server'], '/webhooks/ses/ses1', body)
+    assert (status, answer['stored'], answer['ignored']) == (200, 0, 2)
+    fast_forward(hours=1)
+    assert post(site['server'], '/webhooks/ses/ses1', body)[0] == 401
+
+
 def test_ses_subscription_confirmed_for_allowed_topic(site):
     from mailman_bounces.tests.hooks_support import post
     url = (f'https://{site["aws"].host}/?Action=ConfirmSubscription'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from mailman.config import config
@@ -96,15 +97,35 @@ def _listed(list_id: str) -> tuple:
     return Member.role == MemberRole.member, Member.list_id == list_id
 
 
-def _standing_query(list_id: str):
-    """Members (role member) of a list with everything about their bounce
-    standing, in one query: a member is subscribed either by address or
-    by user (then the user's preferred address counts), and the delivery
-    status is resolved like core's ``Member.delivery_status`` (member, then
-    address, then user preferences)."""
+def _member_email():
+    """SQL: the address of a member: the subscribed address, or the
+    subscribed user's preferred address.
+
+    Correlated subqueries rather than joins, because listings sort by it:
+    for a page, the sort key of each of a list's members is one lookup in
+    ``address``'s primary key, where PostgreSQL joined the whole address
+    table (100,000 rows) to sort 1,000 members.
+    """
+    direct = (select(Address.email)
+              .where(Address.id == Member.address_id).scalar_subquery())
+    preferred = (select(Address.email)
+                 .join(User, User._preferred_address_id == Address.id)
+                 .where(User.id == Member.user_id).scalar_subquery())
+    return func.coalesce(direct, preferred)
+
+
+@cache
+def _standing_query():
+    """``(query, email, status)``: members with everything about their
+    bounce standing, in one query (without a WHERE clause; built once, as
+    building it costs more than running it for a page): a member is
+    subscribed either by address or by user (then the user's preferred
+    address counts), and the delivery status is resolved like core's
+    ``Member.delivery_status`` (member, then address, then user
+    preferences)."""
     a = _Aliases()
     state = MemberBounceState
-    email = func.coalesce(a.direct.email, a.preferred.email)
+    email = _member_email()
     user_id = func.coalesce(Member.user_id, a.direct.user_id)
     address_prefs_id = func.coalesce(a.direct.preferences_id,
                                      a.preferred.preferences_id)
@@ -138,8 +159,7 @@ def _standing_query(list_id: str):
         .outerjoin(a.member_prefs, a.member_prefs.id == Member.preferences_id)
         .outerjoin(a.address_prefs, a.address_prefs.id == address_prefs_id)
         .outerjoin(a.user_prefs, a.user_prefs.id == a.user.preferences_id)
-        .outerjoin(state, state.member_id == Member.id)
-        .where(*_listed(list_id)))
+        .outerjoin(state, state.member_id == Member.id))
     return query, email, status
 
 
@@ -164,7 +184,8 @@ def find_members(list_id: str, *, email: str | None = None,
     Rows are read by `STANDING_FIELDS`, and also have the member's row id
     (``member_id``), ``uuid`` and ``last_event_id``.
     """
-    query, email_column, status = _standing_query(list_id)
+    query, email_column, status = _standing_query()
+    listed = _listed(list_id)
     conditions = []
     if email is not None:
         conditions.append(false() if unmatchable(email)
@@ -174,18 +195,34 @@ def find_members(list_id: str, *, email: str | None = None,
         conditions.append(condition if bouncing else not_(condition))
     if delivery_status is not None:
         conditions.append(status == delivery_status)
-    query = query.where(*conditions)
     if conditions:
-        count_query = select(func.count()).select_from(
-            query.with_only_columns(Member.id).subquery())
+        keys = query.with_only_columns(Member.id).where(*listed, *conditions)
     else:
         # Each outer join adds at most one row (all are on unique keys):
-        # the members alone have the count, without joining 100,000
+        # the members alone are the listing, without joining 100,000
         # addresses and preferences.
-        count_query = select(func.count()).select_from(Member).where(
-            *_listed(list_id))
-    return paginate(query.order_by(email_column, Member.id), count_query,
-                    count, page)
+        keys = select(Member.id).where(*listed)
+    count_query = select(func.count()).select_from(keys.subquery())
+    order = (email_column, Member.id)
+    if count is None:
+        # The whole listing: every member's row is read anyway.
+        return paginate(query.where(*listed, *conditions).order_by(*order),
+                        count_query, count, page)
+    # The page's members first, then their standing: the joins then run
+    # for the rows of the page only.
+    ids = paginate(keys.order_by(*order), count_query, count, page)
+    return Page(ids.start, ids.total_size,
+                _standing_rows(query, [id_ for id_, in ids.rows]))
+
+
+def _standing_rows(query, ids: list[int]) -> list:
+    """The standing rows of the members `ids`, in that order (one who
+    left since the ids were read is left out)."""
+    if not ids:
+        return []
+    rows = config.db.store.execute(query.where(Member.id.in_(ids))).all()
+    by_id = {row.member_id: row for row in rows}
+    return [by_id[id_] for id_ in ids if id_ in by_id]
 
 
 @public

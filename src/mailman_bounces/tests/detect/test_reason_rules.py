@@ -81,6 +81,12 @@ def test_a_hint_the_answer_contradicts_is_dropped(status: str, text: str, reason
     assert classify(status, text, None, None, reply) == reason
 
 
+def test_an_ambiguous_address_is_the_receiving_systems_error() -> None:
+    # RFC 3463 x.1.4: "destination mailbox address ambiguous".  No words
+    # name a reason here, so the code's hint decides.
+    assert classify('5.1.4', '550 5.1.4 Requested action not taken') == 'systemerror'
+
+
 @pytest.mark.parametrize(('status', 'text', 'reason'), DETAIL_ZERO)
 def test_a_detail_of_zero_only_hints(status: str, text: str, reason: str) -> None:
     assert classify(status, text) == reason
@@ -191,6 +197,9 @@ PHRASES = [
     ('toomanyconn', '421 Too many concurrent SMTP connections; please try again later.'),
     ('speeding', '450 4.7.1 Error: too much mail from 192.0.2.1'),
     ('systemerror', '451 4.3.0 Internal server error'),
+    # An address the receiving directory resolves to several mailboxes.
+    ('systemerror', 'Recipient user name anna (anna@example.org) not unique. Several matches found in the directory.'),
+    ('systemerror', '550 Ambiguous recipient address'),
     ('systemfull', '452 4.3.1 Insufficient system storage'),
     ('notaccept', '554 5.3.2 Host does not accept mail'),
     ('hasmoved', '551 5.1.6 User has moved; please try <b@example.net>'),
