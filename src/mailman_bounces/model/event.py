@@ -27,9 +27,10 @@ from mailman_bounces.interfaces.event import (
     IStoredBounce,
 )
 
-# The columns of the index of a list's events (see BounceEvent).
+# The columns of the index of a list's events (see BounceEvent): every
+# column a list's statistics read (evidence since 0014_event_days).
 LIST_COVER = ('list_id', 'timestamp', 'id', 'reason', 'severity', 'kind',
-              'domain', 'email')
+              'domain', 'email', 'evidence')
 
 # MySQL's plain BLOB holds 64 KiB; bounces with their original attached are
 # often bigger.

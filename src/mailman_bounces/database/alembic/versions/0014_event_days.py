@@ -7,6 +7,11 @@ counted there, an index finding the events not counted yet, and the
 evidence filter's listing index (it had none).  The events present are
 counted here, so an upgraded site has its summary at once.
 
+The index of a list's events gets ``evidence`` (PostgreSQL and SQLite,
+where it covers the list's statistics): 0009 added the column after 0007
+made the index, so each statistics query read the list's rows from the
+table again (a block per event).
+
 Revision ID: 0014_event_days
 Revises: 0013_tracking
 Create Date: 2026-12-02
@@ -21,6 +26,10 @@ down_revision = '0013_tracking'
 EVENTS = 'bounces_event'
 DAYS = 'bounces_event_day'
 KEYS = ('reason', 'severity', 'kind', 'context', 'evidence')
+LIST_COVER = 'ix_bounces_event_list_cover'
+# The list index's columns as 0007_rest_indexes made it.
+LIST_COVER_0007 = ['list_id', 'timestamp', 'id', 'reason', 'severity',
+                   'kind', 'domain', 'email']
 
 
 def _add_flag(dialect: str) -> None:
@@ -80,6 +89,13 @@ def upgrade():
                         ['timestamp', 'id'],
                         postgresql_where=sa.text('NOT summarized'),
                         sqlite_where=sa.text('summarized = 0'))
+        _list_cover(LIST_COVER_0007 + ['evidence'])
+
+
+def _list_cover(columns: list[str]) -> None:
+    """Make the list index again with `columns` (not on MySQL)."""
+    op.drop_index(LIST_COVER, EVENTS)
+    op.create_index(LIST_COVER, EVENTS, columns)
 
 
 def downgrade():
@@ -87,6 +103,7 @@ def downgrade():
         op.drop_index('ix_bounces_event_summarized', EVENTS)
     else:
         op.drop_index('ix_bounces_event_unsummarized', EVENTS)
+        _list_cover(LIST_COVER_0007)
     op.drop_index('ix_bounces_event_evidence_page', EVENTS)
     with op.batch_alter_table(EVENTS) as batch:
         batch.drop_column('summarized')
