@@ -9,11 +9,16 @@ One pass:
    those held by an outage freeze), load the members they are about and the
    lists' policies with a few set-based queries, let the pure policy decide
    (`mailman_bounces.policy.scoring`), write the results back with bulk
-   statements, and record the notices in the outbox;
-3. again under the lease: re-checking members against lowered thresholds,
+   statements, count the events in the per-day summary of the events, and
+   record the notices in the outbox;
+3. the processed events the batches did not count in the per-day summary
+   of the events (dismissed after an outage, loaded in bulk) folded into
+   it (`mailman_bounces.app.event_summary`), in batches, each in one
+   transaction;
+4. again under the lease: re-checking members against lowered thresholds,
    unbounced probes, warnings and removals, the daily adoption of members
    disabled elsewhere, the periodic summary of ignored bounces, eviction;
-4. the notices, sent after the decisions are committed.
+5. the notices, sent after the decisions are committed.
 
 A crash anywhere rolls back the open transaction: its events stay
 unprocessed and are claimed again, nothing is counted twice and no notice
@@ -42,6 +47,7 @@ from mailman_bounces.app.claims import (
     take_lease,
     take_turn,
 )
+from mailman_bounces.app.event_summary import count_in, summarize
 from mailman_bounces.app.failover import fail_over
 from mailman_bounces.app.forged import summarise_forged
 from mailman_bounces.app.members import (
@@ -93,7 +99,7 @@ _EVENT_COLUMNS = (
     BounceEvent.id, BounceEvent.list_id, BounceEvent.email,
     BounceEvent.timestamp, BounceEvent.kind, BounceEvent.severity,
     BounceEvent.reason, BounceEvent.context, BounceEvent.feedback_type,
-    BounceEvent.evidence)
+    BounceEvent.evidence, BounceEvent.summarized)
 
 
 @public
@@ -111,6 +117,8 @@ class PassReport:
     adopted: int = 0
     evicted: int = 0
     notices: int = 0
+    # Events folded into the per-day summary.
+    summarized: int = 0
 
     def count(self, outcome: str, number: int = 1) -> None:
         if number:
@@ -387,6 +395,17 @@ def _sympa_context(policies: dict[str, ListPolicy],
     return history, days
 
 
+def _summarize_processed(batch: _Batch, rows: list) -> list:
+    """Flag the events the batch processes as summarized, in the update
+    that marks them processed (which writes the rows anyway: a fold would
+    write each of them a second time); those the caller must count in the
+    summary (`count_in`)."""
+    for event_row in batch.event_rows:
+        event_row['summarized'] = True
+    done = {event_row['id'] for event_row in batch.event_rows}
+    return [row for row in rows if row.id in done and not row.summarized]
+
+
 @public
 def process_batch(now: datetime, report: PassReport, limit: int,
                   event_ids: list[int] | None = None) -> int:
@@ -423,7 +442,10 @@ def process_batch(now: datetime, report: PassReport, limit: int,
                               day_weights=weights.get(key))
         batch.score(policy, loaded[key], scored,
                     max(fact.event_id for fact in facts))
+    fresh = _summarize_processed(batch, rows)
     batch.apply()
+    # Last: the summary's rows are locked after all else the batch locks.
+    count_in(fresh)
     config.db.commit()
     processed = sum(len(facts) for facts in grouped.values())
     report.events += processed
@@ -561,6 +583,7 @@ def run_pass(now: datetime | None = None) -> PassReport:
         _before_batches(now, report)
         while process_batch(now, report, batch_size) >= batch_size:
             pass
+        report.summarized = summarize()
         _after_batches(now, report)
     except BaseException:
         config.db.abort()

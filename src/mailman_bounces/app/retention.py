@@ -19,6 +19,7 @@ from mailman.model.member import Member
 from public import public
 from sqlalchemy import delete, exists, select, true
 
+from mailman_bounces.app.event_summary import delete_events
 from mailman_bounces.app.settings import list_retentions
 from mailman_bounces.config import site_config
 from mailman_bounces.database.planner import not_for_lookup
@@ -121,16 +122,17 @@ def evict(now: datetime) -> Evicted:
     default, overrides = list_retentions()
     evicted = Evicted()
     event = BounceEvent
-    # The cut-off bounds the work: only its index may be used.
-    evicted.events = _delete(delete(event).where(
+    # The cut-off bounds the work: only its index may be used.  Through
+    # delete_events, which takes them out of the per-day summary too.
+    evicted.events = delete_events(
         not_for_lookup(event.processed).is_(True),
         event.timestamp < now - default,
-        event.list_id.not_in(sorted(overrides)) if overrides else true()))
+        event.list_id.not_in(sorted(overrides)) if overrides else true())
     for list_id, retention in sorted(overrides.items()):
-        evicted.events += _delete(delete(event).where(
+        evicted.events += delete_events(
             event.list_id == list_id,
             not_for_lookup(event.processed).is_(True),
-            event.timestamp < now - retention))
+            event.timestamp < now - retention)
     shortest = min([default, *overrides.values()])
     evicted.messages = _delete(delete(StoredBounce).where(
         StoredBounce.received < now - shortest,

@@ -7,6 +7,7 @@ them.  Existing databases get them from `mailman_bounces.database.schema`.
 
 from mailman_bounces.model.domain_members import DomainMembers
 from mailman_bounces.model.event import BounceEvent, StoredBounce
+from mailman_bounces.model.event_day import EventDay
 from mailman_bounces.model.freeze import OutageFreeze
 from mailman_bounces.model.hooks import (
     Callback,
@@ -33,6 +34,7 @@ __all__ = [
     'Callback',
     'CallbackEndpoint',
     'DomainMembers',
+    'EventDay',
     'Lease',
     'ListBounceSettings',
     'ListRule',
@@ -73,4 +75,5 @@ TABLES = (
     'bounces_tracked_delivery',
     'bounces_tracking_report',
     'bounces_callback_site_disabled',
+    'bounces_event_day',
 )

@@ -16,6 +16,8 @@ from sqlalchemy import (
     LargeBinary,
     Unicode,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects import mysql
 from zope.interface import implementer
@@ -25,9 +27,10 @@ from mailman_bounces.interfaces.event import (
     IStoredBounce,
 )
 
-# The columns of the index of a list's events (see BounceEvent).
+# The columns of the index of a list's events (see BounceEvent): every
+# column a list's statistics read (evidence since 0014_event_days).
 LIST_COVER = ('list_id', 'timestamp', 'id', 'reason', 'severity', 'kind',
-              'domain', 'email')
+              'domain', 'email', 'evidence')
 
 # MySQL's plain BLOB holds 64 KiB; bounces with their original attached are
 # often bigger.
@@ -91,6 +94,17 @@ class BounceEvent(Model):
         Index('ix_bounces_event_kind_page', 'kind', 'timestamp', 'id'),
         Index('ix_bounces_event_context_page', 'context', 'timestamp', 'id'),
         Index('ix_bounces_event_outcome_page', 'outcome', 'timestamp', 'id'),
+        Index('ix_bounces_event_evidence_page', 'evidence', 'timestamp',
+              'id'),
+        # The events not yet counted in the per-day summary (EventDay): a
+        # few, found without reading the others (0014_event_days).  MySQL
+        # has no partial indexes.
+        Index('ix_bounces_event_unsummarized', 'timestamp', 'id',
+              postgresql_where=text('NOT summarized'),
+              sqlite_where=text('summarized = 0')).ddl_if(
+            dialect=('postgresql', 'sqlite')),
+        Index('ix_bounces_event_summarized', 'summarized', 'timestamp',
+              'id').ddl_if(dialect='mysql'),
         # The events of one receiving server in a window.
         Index('ix_bounces_event_mta_time', 'remote_mta', 'timestamp'),
         # Evicting a stored message checks that no event links to it.
@@ -135,6 +149,11 @@ class BounceEvent(Model):
     # The classification rule that changed this event (site:NAME or
     # list:ID), if any.
     rule = Column(SAUnicode)
+    # Whether the event is counted in the per-day summary (EventDay).  The
+    # server default matters: a row written without it (a bulk load, an
+    # older release on another host) is simply not counted yet.
+    summarized = Column(Boolean, nullable=False, default=False,
+                        server_default=false())
 
     def __init__(self, list_id, email, message_id, context=None, **fields):
         super().__init__(**event_row(list_id, email, message_id, context,
@@ -178,6 +197,7 @@ def event_row(list_id: str, email: str, message_id: str | None,
         'outcome': None, 'score_delta': None, 'processed_at': None,
         'provider_event_id': None,
         'rule': None,
+        'summarized': False,
     }
     row.update({key: value for key, value in fields.items()
                 if value is not None or key not in ('kind', 'severity',

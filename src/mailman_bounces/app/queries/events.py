@@ -10,8 +10,18 @@ from mailman.interfaces.bounce import BounceContext
 from public import public
 from sqlalchemy import false, func, select
 
+from mailman_bounces.app.queries.event_days import (
+    day_counts,
+    page_day,
+    summarizable,
+)
 from mailman_bounces.app.queries.lists import unmatchable
-from mailman_bounces.app.queries.paging import Page, paginate_keys
+from mailman_bounces.app.queries.paging import (
+    Page,
+    page_window,
+    paginate_keys,
+)
+from mailman_bounces.database.planner import not_for_lookup
 from mailman_bounces.fields import (
     BOOLEAN,
     INTEGER,
@@ -102,8 +112,9 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def conditions(self) -> list:
-        """The SQL conditions of this filter."""
+    def conditions(self, lookup: bool = True) -> list:
+        """The SQL conditions of this filter.  Without `lookup`, only the
+        time range may pick an index (see `not_for_lookup`)."""
         event = BounceEvent
         texts = (self.list_id, self.email, self.domain, self.reason,
                  self.severity, self.kind, self.outcome, self.evidence)
@@ -117,12 +128,12 @@ class EventFilter:
             event.kind: self.kind, event.outcome: self.outcome,
             event.evidence: self.evidence,
         }
-        conditions = [column == value for column, value in equal.items()
-                      if value is not None]
         if self.context is not None:
-            conditions.append(event.context == self.context)
+            equal[event.context] = self.context
         if self.processed is not None:
-            conditions.append(event.processed.is_(self.processed))
+            equal[event.processed] = self.processed
+        conditions = [(column if lookup else not_for_lookup(column)) == value
+                      for column, value in equal.items() if value is not None]
         if self.since is not None:
             conditions.append(event.timestamp >= self.since)
         if self.until is not None:
@@ -138,6 +149,35 @@ def _with_stored():
                        StoredBounce.id == event.stored_message_id))
 
 
+def _page_ids(where: EventFilter, conditions: list, count: int | None,
+              page: int | None) -> tuple[int, int, list]:
+    """``(start, total, ids)`` of a page (see `paginate_keys`)."""
+    event = BounceEvent
+    if not summarizable(where):
+        # The ids of the page from an index alone (0007_rest_indexes has
+        # one per filter, ending in timestamp and id): an OFFSET over
+        # whole rows read 500,000 of them for the middle page of a
+        # million events.
+        return paginate_keys(
+            select(event.id).where(*conditions),
+            (event.timestamp, event.id),
+            select(func.count()).select_from(event).where(*conditions),
+            count, page)
+    days = day_counts(where, conditions)
+    total = sum(number for _, number in days)
+    start, limit = page_window(total, count, page)
+    if limit <= 0:
+        return start, total, []
+    # From the page's first day on, skipping only that day's rows before
+    # it (the same rows as an OFFSET from the top, in the same order).
+    end, skip = page_day(days, start)
+    ids = config.db.store.execute(
+        select(event.id).where(*conditions, event.timestamp < end)
+        .order_by(event.timestamp.desc(), event.id.desc())
+        .offset(skip).limit(limit)).scalars().all()
+    return start, total, ids
+
+
 @public
 def find_events(where: EventFilter, count: int | None = None,
                 page: int | None = None) -> Page:
@@ -146,20 +186,11 @@ def find_events(where: EventFilter, count: int | None = None,
     Each row is ``(event, stored)``; `stored` tells whether the event's
     bounce message is still stored.
     """
-    event = BounceEvent
-    conditions = where.conditions()
-    # The ids of the page first, from an index alone (0007_rest_indexes
-    # has one per filter, ending in timestamp and id), then only the rows
-    # of the page: an OFFSET over whole rows read 500,000 of them for the
-    # middle page of a million events.
-    start, total, ids = paginate_keys(
-        select(event.id).where(*conditions), (event.timestamp, event.id),
-        select(func.count()).select_from(event).where(*conditions),
-        count, page)
+    start, total, ids = _page_ids(where, where.conditions(), count, page)
     if not ids:
         return Page(start, total, [])
     rows = config.db.store.execute(
-        _with_stored().where(event.id.in_(ids))).all()
+        _with_stored().where(BounceEvent.id.in_(ids))).all()
     position = {event_id: index for index, event_id in enumerate(ids)}
     rows.sort(key=lambda row: position[row[0].id])
     return Page(start, total, rows)

@@ -30,7 +30,8 @@ class Page:
     rows: list
 
 
-def _window(total: int, count: int | None, page: int | None
+@public
+def page_window(total: int, count: int | None, page: int | None
             ) -> tuple[int, int]:
     """The first row and number of rows of `page` in a listing of
     `total` rows (see `paginate`)."""
@@ -52,7 +53,7 @@ def paginate(query, count_query, count: int | None = None,
     (so a huge page number never reaches the database as an OFFSET).
     """
     total = config.db.store.execute(count_query).scalar_one()
-    start, limit = _window(total, count, page)
+    start, limit = page_window(total, count, page)
     if limit <= 0:
         return Page(start, total, [])
     rows = config.db.store.execute(query.offset(start).limit(limit)).all()
@@ -74,7 +75,7 @@ def paginate_keys(keys, order: tuple, count_query,
     more than half the listing.  The caller reads the rows of the ids.
     """
     total = config.db.store.execute(count_query).scalar_one()
-    start, limit = _window(total, count, page)
+    start, limit = page_window(total, count, page)
     if limit <= 0:
         return start, total, []
     if start + limit <= total - start:
