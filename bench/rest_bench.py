@@ -55,8 +55,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from doc_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'bench' / 'results'
+DOCS = ROOT / 'src' / 'mailman_bounces' / 'docs' / 'benchmarks.rst'
 WORK = Path(os.environ.get('TMPDIR', '/tmp')) / 'mailman-bounces-rest-bench'
 PG_SERVER = os.environ.get('MAILMAN_BOUNCES_PG_URL',
                            'postgresql://postgres@127.0.0.1:5432/postgres')
@@ -507,6 +510,9 @@ def main() -> None:
     parser.add_argument('--only', type=_groups, default=GROUPS,
                         help='time only these groups of requests, '
                         f'comma-separated ({", ".join(GROUPS)})')
+    parser.add_argument('--docs', action='store_true',
+                        help='table: save it as bench/results/rest.txt and '
+                        'write it into docs/benchmarks.rst')
     parser.add_argument('--explain', action='store_true',
                         help='write the query plans instead (to the output)')
     parser.add_argument('--output', type=Path,
@@ -519,7 +525,12 @@ def main() -> None:
         worker(args)
         return
     if args.mode == 'table':
-        print(comparison(args.labels))
+        table = comparison(args.labels)
+        print(table)
+        if args.docs:
+            (RESULTS / 'rest.txt').write_text(table + '\n')
+            DOCS.write_text(replace_block(DOCS.read_text(), 'rest-benchmark',
+                                          table))
         return
     name = args.database or f'mbbench_rest_{args.events}'
     url = database_url(name)

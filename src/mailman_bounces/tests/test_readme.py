@@ -97,6 +97,7 @@ RESULT_BLOCKS = {
     'policy-growth': ('policy.txt', 2),
     'verp-benchmark': ('verp.txt', 0),
     'verp-core-benchmark': ('verp-core.txt', 0),
+    'rest-benchmark': ('rest.txt', 0),
 }
 
 
