@@ -71,3 +71,11 @@ def recent(since: datetime | None, days: int | None,
         return since
     first = datetime.combine(today.date(), time.min) - timedelta(days=days - 1)
     return first if since is None else max(since, first)
+
+
+@public
+def database_date(value: date | str) -> date:
+    """A day as the database returns ``date()`` of a time or a date in a
+    union: a date on PostgreSQL, text on SQLite (and on MySQL for a union
+    with literal dates)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value

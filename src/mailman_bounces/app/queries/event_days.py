@@ -26,6 +26,7 @@ from sqlalchemy import Date, false, func, literal, select, union_all
 from mailman_bounces.app.event_summary import unsummarized
 from mailman_bounces.model.event import BounceEvent
 from mailman_bounces.model.event_day import SUMMARY_KEYS, EventDay
+from mailman_bounces.utilities.times import database_date
 
 
 class EventFilter(Protocol):
@@ -120,12 +121,8 @@ def day_counts(where: EventFilter, conditions: list
         .group_by(parts.c.day)).all()
     # sum() of counts is a decimal on PostgreSQL; MySQL gives the days of
     # a union with literal dates as text.
-    return sorted(((_date(day), int(number)) for day, number in rows
+    return sorted(((database_date(day), int(number)) for day, number in rows
                    if number), reverse=True)
-
-
-def _date(day: date | str) -> date:
-    return date.fromisoformat(day) if isinstance(day, str) else day
 
 
 @public

@@ -24,6 +24,7 @@ from mailman_bounces.fields import (
     nullable,
 )
 from mailman_bounces.model.event import BounceEvent
+from mailman_bounces.utilities.times import database_date
 
 __all__ = [
     'COUNTS',
@@ -76,8 +77,7 @@ def _counted(key: str, schema: dict, read=None) -> Shape:
 
 
 def _day(value) -> str:
-    # SQLite's date() returns text, the others a date.
-    return value if isinstance(value, str) else value.isoformat()
+    return database_date(value).isoformat()
 
 
 _PER_LIST = _counted('list_id', STRING)
